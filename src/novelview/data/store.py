@@ -1,0 +1,306 @@
+"""The data set on disk: render a source into a folder, resumably and in shards, and read it back.
+
+Folder layout:
+    settings.json   what decides the pixels (source, seed, models, render settings); a render
+                    into a folder with other settings is refused unless asked to overwrite
+    parts/          one finished model per file while rendering (NNNNNN.npy, or NNNNNN.skip.json
+                    with the reason); an interrupted render resumes from these
+    views.npy       uint8 (models, elevations, azimuths, H, W, 4), memory-mapped when read
+    meta.json       angles, size, source, renderer settings, model ids and categories, skipped models
+    split.json      model indices (into views.npy) of train / val / test
+    png/            optional: every view as a PNG, for looking at
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.format import open_memmap
+from tqdm import tqdm
+
+from novelview.data.render import RenderSettings, Renderer
+from novelview.data.sources import ModelRef, list_models, load_surface
+from novelview.errors import NovelviewError
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class RenderJob:
+    """What to render and where."""
+
+    source: str
+    out: Path
+    settings: RenderSettings = RenderSettings()
+    models: int | None = None
+    seed: int = 0
+    up_axis: str = "y"
+    workers: int = 0  # 0: all cores
+    shard: tuple[int, int] = (0, 1)
+    png: bool = False
+    overwrite: bool = False
+    val_share: float = 0.0
+    test_share: float = 0.2
+    split_file: str | None = None
+
+    def identity(self) -> dict:
+        """The settings that decide the data set's contents (not where or how fast)."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "source": self.source,
+            "models": self.models,
+            "seed": self.seed,
+            "up_axis": self.up_axis,
+            "render": self.settings.to_dict(),
+        }
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2))
+    os.replace(tmp, path)
+
+
+def _render_one(args) -> tuple[int, str | None]:
+    """Worker: render model ``i`` into parts/; returns (i, reason it was skipped or None)."""
+    i, ref, settings, up_axis, parts_dir = args
+    try:
+        views = Renderer(load_surface(ref, up_axis), settings).render_all()
+    except (ValueError, IndexError, MemoryError, RuntimeError) as exc:
+        reason = str(exc) or type(exc).__name__
+        _write_json(parts_dir / f"{i:06d}.skip.json", {"model_id": ref.model_id, "reason": reason})
+        return i, reason
+    tmp = parts_dir / f"{i:06d}.tmp.npy"
+    np.save(tmp, views)
+    os.replace(tmp, parts_dir / f"{i:06d}.npy")
+    return i, None
+
+
+def _prepare_folder(job: RenderJob) -> None:
+    out = job.out
+    settings_path = out / "settings.json"
+    identity = job.identity()
+    if settings_path.exists():
+        previous = json.loads(settings_path.read_text())
+        if previous.get("identity") != identity:
+            if not job.overwrite:
+                raise NovelviewError(
+                    f"{out} holds a data set made with other settings; choose another --out or pass --overwrite"
+                )
+            for name in ("parts", "png"):
+                shutil.rmtree(out / name, ignore_errors=True)
+            for name in ("views.npy", "meta.json", "split.json"):
+                (out / name).unlink(missing_ok=True)
+    elif out.exists() and any(out.iterdir()) and not job.overwrite:
+        raise NovelviewError(f"{out} is not empty and is not a novelview data set; choose another --out")
+    (out / "parts").mkdir(parents=True, exist_ok=True)
+    _write_json(settings_path, {"identity": identity, "shard": list(job.shard)})
+
+
+def render_dataset(job: RenderJob, progress: bool = True) -> dict:
+    """Render (or resume rendering) a source into ``job.out``; returns a summary dict.
+
+    With one shard the folder is finished (views.npy, meta.json, split.json) at the end; with
+    several, each shard leaves its parts for ``merge_shards``.
+    """
+    refs = list_models(job.source, job.models, job.seed)
+    k, n = job.shard
+    if not (n >= 1 and 0 <= k < n):
+        raise NovelviewError(f"bad shard {k}/{n}: use K/N with 0 <= K < N")
+    out = job.out
+    if (out / "views.npy").exists() and (out / "settings.json").exists() and not job.overwrite:
+        if json.loads((out / "settings.json").read_text()).get("identity") == job.identity():
+            return {"out": str(out), "rendered": 0, "already_done": True, **_summary(out)}
+    _prepare_folder(job)
+    parts = out / "parts"
+    todo = [
+        (i, ref, job.settings, job.up_axis, parts)
+        for i, ref in enumerate(refs)
+        if i % n == k and not (parts / f"{i:06d}.npy").exists() and not (parts / f"{i:06d}.skip.json").exists()
+    ]
+    workers = job.workers or os.cpu_count() or 1
+    bar = tqdm(total=len(todo), desc="render", unit="model", disable=not progress)
+    if workers == 1 or len(todo) <= 1:
+        for args in todo:
+            _render_one(args)
+            bar.update()
+    else:
+        # fork where the platform has it: no re-import of __main__ and a fast start.
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        with mp.get_context(method).Pool(workers) as pool:
+            for _ in pool.imap_unordered(_render_one, todo, chunksize=1):
+                bar.update()
+    bar.close()
+    if n > 1:
+        return {"out": str(out), "rendered": len(todo), "shard": f"{k}/{n}", "finished": False}
+    finish(out, refs, job)
+    return {"out": str(out), "rendered": len(todo), "already_done": False, **_summary(out)}
+
+
+def finish(out: Path, refs: list[ModelRef], job: RenderJob) -> None:
+    """Assemble parts/ into views.npy, meta.json and split.json, then remove parts/."""
+    parts = out / "parts"
+    kept, skipped = [], []
+    for i, ref in enumerate(refs):
+        if (parts / f"{i:06d}.npy").exists():
+            kept.append((i, ref))
+        elif (parts / f"{i:06d}.skip.json").exists():
+            skipped.append({"model_id": ref.model_id, **json.loads((parts / f"{i:06d}.skip.json").read_text())})
+        else:
+            raise NovelviewError(f"model {i} ({ref.model_id}) was never rendered: render again to resume")
+    if not kept:
+        raise NovelviewError("every model was skipped; see the reasons above and check the source")
+    st = job.settings
+    shape = (len(kept), len(st.elevations), st.azimuths, st.size, st.size, 4)
+    tmp = out / "views.tmp.npy"
+    views = open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+    for row, (i, _) in enumerate(kept):
+        views[row] = np.load(parts / f"{i:06d}.npy")
+    views.flush()
+    del views
+    os.replace(tmp, out / "views.npy")
+    meta = {
+        **job.identity(),
+        "shape": list(shape),
+        "azimuth_degrees": st.azimuth_degrees.tolist(),
+        "elevation_degrees": list(st.elevations),
+        "model_ids": [ref.model_id for _, ref in kept],
+        "categories": [ref.category for _, ref in kept],
+        "source_paths": [ref.path for _, ref in kept],
+        "skipped": skipped,
+    }
+    _write_json(out / "meta.json", meta)
+    _write_json(out / "split.json", make_split(meta["model_ids"], job))
+    if job.png:
+        write_pngs(out)
+    shutil.rmtree(parts)
+
+
+def make_split(model_ids: list[str], job: RenderJob) -> dict:
+    """Indices of train / val / test: a seeded shuffle by model, or the user's split file of model ids."""
+    if job.split_file:
+        try:
+            given = json.loads(Path(job.split_file).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise NovelviewError(f"cannot read split file {job.split_file}: {exc}") from None
+        index = {m: i for i, m in enumerate(model_ids)}
+        split = {}
+        for name in ("train", "val", "test"):
+            unknown = [m for m in given.get(name, []) if m not in index]
+            if unknown:
+                raise NovelviewError(f"split file names models not in the data set, e.g. {unknown[0]!r}")
+            split[name] = sorted(index[m] for m in given.get(name, []))
+        return split
+    order = np.random.default_rng(job.seed).permutation(len(model_ids))
+    n_test = int(round(len(order) * job.test_share))
+    n_val = int(round(len(order) * job.val_share))
+    return {
+        "train": sorted(order[n_test + n_val :].tolist()),
+        "val": sorted(order[n_test : n_test + n_val].tolist()),
+        "test": sorted(order[:n_test].tolist()),
+    }
+
+
+def write_pngs(out: Path) -> None:
+    from PIL import Image
+
+    store = ViewStore(out)
+    png = out / "png"
+    for m, model_id in enumerate(store.model_ids):
+        folder = png / model_id.replace("/", "_")
+        folder.mkdir(parents=True, exist_ok=True)
+        for e, elevation in enumerate(store.elevation_degrees):
+            for a, azimuth in enumerate(store.azimuth_degrees):
+                Image.fromarray(store.views[m, e, a]).save(folder / f"el{elevation:+03.0f}_az{azimuth:03.0f}.png")
+
+
+def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> dict:
+    """Combine the parts of shard folders rendered with ``--shard K/N`` into one finished data set."""
+    identities, shards = [], set()
+    for d in shard_dirs:
+        path = Path(d) / "settings.json"
+        if not path.exists():
+            raise NovelviewError(f"{d} is not a render folder (no settings.json)")
+        info = json.loads(path.read_text())
+        identities.append(info["identity"])
+        shards.add(tuple(info["shard"]))
+    if any(i != identities[0] for i in identities):
+        raise NovelviewError("the shard folders were rendered with different settings; they cannot be merged")
+    job = _job_from_identity(identities[0], out)
+    _prepare_folder(job)
+    for d in shard_dirs:
+        for part in sorted((Path(d) / "parts").glob("*")):
+            if not part.name.endswith(".tmp.npy") and Path(d).resolve() != out.resolve():
+                shutil.copy2(part, out / "parts" / part.name)
+    _write_json(out / "settings.json", {"identity": identities[0], "shard": [0, 1]})
+    finish(out, list_models(job.source, job.models, job.seed), job)
+    return {"out": str(out), **_summary(out)}
+
+
+def _job_from_identity(identity: dict, out: Path) -> RenderJob:
+    r = identity["render"]
+    settings = RenderSettings(**{**r, "elevations": tuple(r["elevations"])})
+    return RenderJob(identity["source"], out, settings, identity["models"], identity["seed"], identity["up_axis"])
+
+
+def _summary(out: Path) -> dict:
+    meta = json.loads((out / "meta.json").read_text())
+    split = json.loads((out / "split.json").read_text())
+    return {
+        "models": meta["shape"][0],
+        "views": int(np.prod(meta["shape"][:3])),
+        "skipped": meta["skipped"],
+        "split": {k: len(v) for k, v in split.items()},
+    }
+
+
+class ViewStore:
+    """A finished data set folder, read-only; views are memory-mapped, never loaded whole."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not (self.path / "views.npy").exists() or not (self.path / "meta.json").exists():
+            raise NovelviewError(
+                f"{self.path} is not a finished data set (no views.npy/meta.json): run `novelview render` first"
+            )
+        self.meta = json.loads((self.path / "meta.json").read_text())
+        self.split = json.loads((self.path / "split.json").read_text())
+        self.views = np.load(self.path / "views.npy", mmap_mode="r")
+
+    @property
+    def model_ids(self) -> list[str]:
+        return self.meta["model_ids"]
+
+    @property
+    def categories(self) -> list[str]:
+        return self.meta["categories"]
+
+    @property
+    def azimuth_degrees(self) -> list[float]:
+        return self.meta["azimuth_degrees"]
+
+    @property
+    def elevation_degrees(self) -> list[float]:
+        return self.meta["elevation_degrees"]
+
+    @property
+    def num_azimuths(self) -> int:
+        return self.views.shape[2]
+
+    @property
+    def image_size(self) -> int:
+        return self.views.shape[3]
+
+    def indices(self, split: str) -> list[int]:
+        """Model indices of a split ('train', 'val', 'test' or 'all')."""
+        if split == "all":
+            return list(range(self.views.shape[0]))
+        if split not in self.split:
+            raise NovelviewError(f"unknown split {split!r}: choose from train, val, test, all")
+        return self.split[split]

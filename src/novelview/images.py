@@ -1,0 +1,56 @@
+"""Image conventions shared by every module: the one place where uint8 becomes float and back.
+
+On disk, views are uint8 RGBA (straight alpha, sRGB). Models see float RGB in [-1, 1],
+composited on a white background, channels first: (N, 3, H, W).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+BACKGROUND = 255  # white, as the original renders
+
+
+def composite_on_white(rgba_uint8: np.ndarray) -> np.ndarray:
+    """(..., 4) uint8 straight-alpha RGBA -> (..., 3) uint8 RGB over white."""
+    rgb = rgba_uint8[..., :3].astype(np.float32)
+    alpha = rgba_uint8[..., 3:4].astype(np.float32) / 255.0
+    out = rgb * alpha + BACKGROUND * (1.0 - alpha)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def to_model_input(images_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """(N, H, W, 3 or 4) uint8 -> (N, 3, H, W) float32 in [-1, 1] (x * 2/255 - 1, as the original).
+
+    RGBA input is composited on white first.
+    """
+    if isinstance(images_uint8, torch.Tensor):
+        images_uint8 = images_uint8.cpu().numpy()
+    if images_uint8.shape[-1] == 4:
+        images_uint8 = composite_on_white(images_uint8)
+    tensor = torch.from_numpy(np.ascontiguousarray(images_uint8)).permute(0, 3, 1, 2)
+    return tensor.float().mul_(2.0 / 255.0).sub_(1.0)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(N, 3, H, W) float in [-1, 1] -> (N, H, W, 3) uint8, shown as (y + 1) * 127.5."""
+    array = images.detach().float().clamp(-1, 1).add(1).mul(127.5).round()
+    return array.permute(0, 2, 3, 1).to(torch.uint8).cpu().numpy()
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] -> [0, 1], for metrics defined on that range."""
+    return images.add(1.0).mul(0.5).clamp(0.0, 1.0)
+
+
+def make_grid(rows: list[list[np.ndarray]], pad: int = 2) -> np.ndarray:
+    """Tile equally sized (H, W, 3) uint8 images into one white-padded (H', W', 3) sheet."""
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    h, w = rows[0][0].shape[:2]
+    sheet = np.full((n_rows * (h + pad) + pad, n_cols * (w + pad) + pad, 3), 255, np.uint8)
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            y, x = pad + r * (h + pad), pad + c * (w + pad)
+            sheet[y : y + h, x : x + w] = img[..., :3] if img.shape[-1] >= 3 else img
+    return sheet

@@ -1,0 +1,90 @@
+"""Export and load: a folder with ``config.json`` (rebuilds the model) and ``model.safetensors``.
+
+Nothing is unpickled on load. Shipped weights live in ``novelview/weights/<name>/`` and are
+found by name: ``load_model("pose_encoder")``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from novelview.errors import NovelviewError
+from novelview.models.registry import MODELS, build_model
+
+SHIPPED = Path(__file__).resolve().parent.parent / "weights"
+FORMAT = "novelview-model-1"
+
+
+def save_model(model, folder: str | Path, extra: dict | None = None) -> Path:
+    """Write ``config.json`` and ``model.safetensors`` into ``folder`` (created if needed)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"format": FORMAT, "model": model.model_name, "options": model.config, **(extra or {})}
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tmp = folder / "model.safetensors.tmp"
+    save_file(state, str(tmp))
+    tmp.replace(folder / "model.safetensors")
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    return folder
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.name for p in SHIPPED.glob("*") if (p / "config.json").exists())
+
+
+def resolve(path_or_name: str | Path) -> Path:
+    """A path to an export folder (or its config.json), or the name of shipped weights."""
+    path = Path(path_or_name)
+    if path.name == "config.json":
+        path = path.parent
+    if (path / "config.json").exists():
+        return path
+    if (SHIPPED / str(path_or_name) / "config.json").exists():
+        return SHIPPED / str(path_or_name)
+    if path.suffix == ".ckpt" and path.exists():
+        raise NovelviewError(f"{path} is a training checkpoint: export it with `novelview export` and load the folder")
+    shipped = ", ".join(shipped_names()) or "none installed"
+    raise NovelviewError(f"no model at {path_or_name!r}: give an export folder (config.json + model.safetensors) "
+                         f"or a shipped name ({shipped})")
+
+
+def read_config(folder: Path) -> dict:
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except json.JSONDecodeError as exc:
+        raise NovelviewError(f"{folder / 'config.json'} is not valid JSON: {exc}") from None
+    if config.get("format") != FORMAT or config.get("model") not in MODELS:
+        raise NovelviewError(f"{folder / 'config.json'} is not a novelview model config "
+                             f"(format {config.get('format')!r}, model {config.get('model')!r})")
+    return config
+
+
+def load_model(path_or_name: str | Path, expect: str | None = None, device: str = "cpu"):
+    """Rebuild a model from an export folder or shipped name, in eval mode."""
+    folder = resolve(path_or_name)
+    config = read_config(folder)
+    if expect is not None and config["model"] != expect:
+        raise NovelviewError(f"{folder} holds a {config['model']} model, not a {expect}")
+    model = build_model(config["model"], **config["options"])
+    weights = folder / "model.safetensors"
+    if not weights.exists():
+        raise NovelviewError(f"{folder} has config.json but no model.safetensors")
+    try:
+        state = load_file(str(weights), device=device)
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise NovelviewError(f"cannot read {weights}: {exc}") from None
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise NovelviewError(f"{weights} does not fit its config ({len(missing)} missing, "
+                             f"{len(unexpected)} unexpected tensors, e.g. {(missing or unexpected)[0]})")
+    model.info = {k: v for k, v in config.items() if k not in ("format", "options")}
+    return model.to(device).eval()
+
+
+def state_shapes_match(model: torch.nn.Module, state: dict) -> bool:
+    own = model.state_dict()
+    return own.keys() == state.keys() and all(own[k].shape == state[k].shape for k in own)

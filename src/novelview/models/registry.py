@@ -1,0 +1,27 @@
+"""An explicit registry of model classes: ``@register("name")``; an unknown name lists the valid ones."""
+
+from __future__ import annotations
+
+from novelview.errors import NovelviewError
+
+MODELS: dict[str, type] = {}
+
+
+def register(name: str):
+    def wrap(cls):
+        MODELS[name] = cls
+        cls.model_name = name
+        return cls
+
+    return wrap
+
+
+def build_model(name: str, **kwargs):
+    """Instantiate a registered model; unknown names and options give a NovelviewError."""
+    if name not in MODELS:
+        raise NovelviewError(f"unknown model {name!r}: choose from {', '.join(sorted(MODELS))}")
+    cls = MODELS[name]
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise NovelviewError(f"bad options for model {name!r}: {exc}") from None

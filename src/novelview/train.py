@@ -1,0 +1,250 @@
+"""Lightning wiring: the training module (all three models), the data module and the trainer.
+
+Lightning owns the loop, devices, DDP, precision, checkpoints, resume, loggers and progress bar.
+The autoencoder and pose encoder use automatic optimisation; the pose GAN uses manual
+optimisation for its two optimisers and the original's stabilising tricks.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from PIL import Image
+from torch.utils.data import DataLoader, Subset
+
+from novelview import config as cfg
+from novelview.data.pairs import PairDataset
+from novelview.data.store import ViewStore
+from novelview.errors import NovelviewError
+from novelview.images import make_grid, to_uint8
+from novelview.models import build_model
+from novelview.models.io import save_model
+
+
+def _decay(config: dict):
+    rate, steps = config["optim"]["decay_rate"], config["optim"]["decay_steps"]
+    return lambda step: rate ** (step / steps)
+
+
+class SynthesisModule(L.LightningModule):
+    """Trains any registered model on (source, target, pose) batches with L1 on [-1, 1] images."""
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self.save_hyperparameters({"config": config})
+        self.config = config
+        self.model = build_model(config["model"]["name"], **config["model"].get("options", {}))
+        self.is_gan = config["model"]["name"] == "pose_gan"
+        self.automatic_optimization = not self.is_gan
+        # Counts generator steps in the GAN; a buffer, so it is saved and resumed exactly.
+        self.register_buffer("gan_step", torch.zeros((), dtype=torch.long))
+        self.sample_batch: dict | None = None
+
+    def forward(self, source, pose):
+        return self.model(source, pose)
+
+    # -- automatic optimisation (autoencoder, pose encoder) --
+    def training_step(self, batch, batch_idx):
+        if self.is_gan:
+            return self._gan_step(batch)
+        output = self.model(batch["source"], batch["pose"])
+        loss = F.l1_loss(output, batch["target"])
+        self.log("train/l1", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(output))
+        return loss
+
+    def configure_optimizers(self):
+        o = self.config["optim"]
+        if not self.is_gan:
+            opt = torch.optim.Adam(self.model.parameters(), lr=o["lr"], betas=tuple(o["betas"]))
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, _decay(self.config))
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        g = torch.optim.Adam(self.model.generator.parameters(), lr=o["lr"], betas=tuple(o["betas"]))
+        d = torch.optim.Adam(self.model.discriminator.parameters(), lr=self.config["gan"]["lr_d"],
+                             betas=tuple(o["betas"]))
+        return [g, d], [torch.optim.lr_scheduler.LambdaLR(g, _decay(self.config)),
+                        torch.optim.lr_scheduler.LambdaLR(d, _decay(self.config))]
+
+    # -- manual optimisation (pose GAN) --
+    def _gan_step(self, batch):
+        gan, clip = self.config["gan"], self.config["optim"]["grad_clip"]
+        opt_g, opt_d = self.optimizers()
+        sched_g, sched_d = self.lr_schedulers()
+        source, target, pose = batch["source"], batch["target"], batch["pose"]
+        G, D = self.model.generator, self.model.discriminator
+        fake = G(source, pose)
+        n = len(fake)
+        if int(self.gan_step) % gan["g_steps_per_d"] == 0:
+            real_logits, _ = D(target)  # real images normalised like the generator's output
+            fake_logits, _ = D(fake.detach())
+            lo, hi = gan["real_label_range"]
+            soft = torch.empty_like(real_logits).uniform_(lo, hi)
+            d_real = F.binary_cross_entropy_with_logits(real_logits, soft)
+            d_fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+            # The skip rule watches the loss against the plain label 1, which is bounded below by 0.
+            d_real_hard = F.binary_cross_entropy_with_logits(real_logits.detach(), torch.ones_like(real_logits))
+            skip = bool(d_real_hard < gan["skip_threshold"]) and bool(d_fake < gan["skip_threshold"])
+            if not skip:
+                opt_d.zero_grad()
+                self.manual_backward(d_real + d_fake)
+                opt_d.step()
+                sched_d.step()
+            self.log_dict({"train/d_real": d_real_hard, "train/d_fake": d_fake.detach(),
+                           "train/d_skipped": float(skip)}, on_step=True, batch_size=n)
+        l1 = F.l1_loss(fake, target)
+        if gan["feature_matching"]:
+            _, fake_features = D(fake)
+            with torch.no_grad():
+                _, real_features = D(target)
+            adversarial = F.mse_loss(fake_features.mean(0), real_features.mean(0))
+        else:
+            fake_logits, _ = D(fake)
+            adversarial = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+        loss = gan["alpha"] * l1 + gan["beta"] * adversarial
+        opt_g.zero_grad()
+        self.manual_backward(loss)
+        if clip:
+            self.clip_gradients(opt_g, gradient_clip_val=clip, gradient_clip_algorithm="norm")
+        opt_g.step()
+        sched_g.step()
+        self.gan_step += 1
+        self.log("train/l1", l1, prog_bar=True, on_step=True, on_epoch=True, batch_size=n)
+        self.log("train/g_adv", adversarial.detach(), on_step=True, batch_size=n)
+        return loss
+
+    # -- validation and samples --
+    def validation_step(self, batch, batch_idx):
+        output = self.model(batch["source"], batch["pose"])
+        l1 = F.l1_loss(output, batch["target"])
+        self.log("val/l1", l1, prog_bar=True, on_epoch=True, sync_dist=True, batch_size=len(output))
+        if batch_idx == 0 and self.sample_batch is None:
+            self.sample_batch = {k: v[:8].detach() for k, v in batch.items() if torch.is_tensor(v)}
+
+    def on_validation_epoch_end(self):
+        if self.sample_batch is None or self.trainer.sanity_checking or not self.trainer.is_global_zero:
+            return
+        b = self.sample_batch
+        with torch.no_grad():
+            output = self.model(b["source"], b["pose"])
+        rows = [list(to_uint8(t)) for t in (b["source"], b["target"], output)]
+        grid = make_grid(rows)
+        folder = Path(self.trainer.default_root_dir) / "samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(grid).save(folder / f"step_{self.global_step:07d}.png")
+        for logger in self.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_image("samples", grid, self.global_step, dataformats="HWC")
+
+
+class PairDataModule(L.LightningDataModule):
+    """Train and validation pairs of a data set folder, as the config's ``data`` section says."""
+
+    def __init__(self, data_dir: str | Path, config: dict):
+        super().__init__()
+        self.data_dir, self.config = Path(data_dir), config
+        d = config["data"]
+        store = ViewStore(self.data_dir)
+        if config["model"]["name"] == "autoencoder" and d["pairs"] != "fixed":
+            raise NovelviewError("the autoencoder only learns +30 degree pairs: set data.pairs=fixed")
+        self.train_set = PairDataset(store, "train", d["pairs"], d["fixed_step"], d["elevation_index"])
+        if len(self.train_set) == 0:
+            raise NovelviewError(f"{self.data_dir} has no training models: render more models")
+        val_split = "val" if store.split.get("val") else None
+        self.val_set = None
+        if val_split:
+            full = PairDataset(store, val_split, d["val_pairs"] or d["pairs"], d["fixed_step"], d["elevation_index"])
+            keep = np.random.default_rng(0).permutation(len(full))[: d["max_val_pairs"]]
+            self.val_set = Subset(full, sorted(keep.tolist()))
+
+    def train_dataloader(self):
+        d = self.config["data"]
+        return DataLoader(self.train_set, batch_size=d["batch_size"], shuffle=True, drop_last=True,
+                          num_workers=d["num_workers"], persistent_workers=d["num_workers"] > 0)
+
+    def val_dataloader(self):
+        if self.val_set is None:
+            return []
+        d = self.config["data"]
+        return DataLoader(self.val_set, batch_size=max(d["batch_size"], 64), num_workers=d["num_workers"])
+
+
+def build_trainer(config: dict, out: Path, has_val: bool) -> L.Trainer:
+    t = config["trainer"]
+    monitor = {"monitor": "val/l1", "mode": "min", "save_top_k": 1, "filename": "best"} if has_val else {}
+    checkpoint = ModelCheckpoint(dirpath=out / "checkpoints", save_last=True, **monitor)
+    return L.Trainer(
+        default_root_dir=str(out),
+        max_epochs=t["max_epochs"],
+        max_steps=t["max_steps"],
+        accelerator=t["accelerator"],
+        devices=t["devices"],
+        strategy=t["strategy"],
+        num_nodes=t["num_nodes"],
+        precision=t["precision"],
+        log_every_n_steps=t["log_every_n_steps"],
+        val_check_interval=t["val_check_interval"],
+        check_val_every_n_epoch=t["check_val_every_n_epoch"],
+        gradient_clip_val=None if config["model"]["name"] == "pose_gan" else config["optim"]["grad_clip"],
+        callbacks=[checkpoint],
+        logger=[TensorBoardLogger(str(out), name="", version="tensorboard"), CSVLogger(str(out), name="", version="csv")],
+        num_sanity_val_steps=0 if not has_val else 1,
+    )
+
+
+def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = False) -> dict:
+    """Train as configured; writes the resolved config, checkpoints, logs, samples and ``export/``."""
+    out = Path(out)
+    last = out / "checkpoints" / "last.ckpt"
+    if resume and not last.exists():
+        raise NovelviewError(f"nothing to resume: {last} does not exist")
+    if not resume and last.exists():
+        raise NovelviewError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
+    L.seed_everything(config["seed"], workers=True, verbose=False)
+    data = PairDataModule(data_dir, config)
+    module = SynthesisModule(config)
+    trainer = build_trainer(config, out, data.val_set is not None)
+    if trainer.is_global_zero:
+        out.mkdir(parents=True, exist_ok=True)
+        cfg.dump({**config, "data_dir": str(Path(data_dir).resolve())}, out / "config.yaml")
+    trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
+    result = {"out": str(out), "global_step": trainer.global_step}
+    if trainer.is_global_zero:
+        best = trainer.checkpoint_callback.best_model_path or str(last)
+        export = export_checkpoint(best, out / "export", data_dir=str(data_dir))
+        result.update(export=str(export), best_checkpoint=best,
+                      val_l1=_float(trainer.checkpoint_callback.best_model_score))
+    return result
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def export_checkpoint(checkpoint: str | Path, folder: str | Path, **extra) -> Path:
+    """A Lightning checkpoint -> ``config.json`` + ``model.safetensors`` (the model only)."""
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise NovelviewError(f"checkpoint {path} not found")
+    try:
+        # Our own training checkpoints; the exported folder is what users load without pickle.
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        config = ckpt["hyper_parameters"]["config"]
+    except Exception as exc:
+        raise NovelviewError(f"{path} is not a novelview training checkpoint ({type(exc).__name__})") from None
+    model = build_model(config["model"]["name"], **config["model"].get("options", {}))
+    state = {k[len("model."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    model.load_state_dict(state)
+    step = int(ckpt.get("global_step", 0))
+    epoch = int(ckpt.get("epoch", 0))
+    return save_model(model, folder, {"trained": {"global_step": step, "epoch": epoch,
+                                                  "pairs": config["data"]["pairs"], **extra}})
+
+
+def steps_per_epoch(num_pairs: int, batch_size: int) -> int:
+    return max(1, math.floor(num_pairs / batch_size))
