@@ -134,6 +134,87 @@ def export(checkpoint, out) -> None:
     click.echo(f"exported to {export_checkpoint(checkpoint, out)}")
 
 
+@cli.command()
+@click.option("--image", required=True, type=click.Path(path_type=Path), help="PNG/JPEG/... of one object")
+@click.option("--azimuth", type=float, default=None, help="rotation in degrees (a multiple of 10)")
+@click.option("--turntable", is_flag=True, help="all 36 views as a GIF and a contact sheet")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="folder to write")
+@click.option("--model", "model_spec", default=None, help="shipped name or export folder (default: pose_encoder)")
+def generate(image, azimuth, turntable, out, model_spec) -> None:
+    """Draw the object in IMAGE from another azimuth, or all 36."""
+    from PIL import Image as PILImage
+
+    from novelview import generate as gen
+    from novelview.models.io import load_model
+
+    if (azimuth is None) == (not turntable):
+        raise NovelviewError("give exactly one of --azimuth DEG or --turntable")
+    model = load_model(model_spec or gen.DEFAULT_MODEL)
+    rgb, notices = gen.load_image(image, gen.model_size(model))
+    for notice in notices:
+        click.echo(f"note: {notice}")
+    out.mkdir(parents=True, exist_ok=True)
+    stem = Path(image).stem
+    if turntable:
+        files = gen.save_turntable(gen.turntable(model, rgb), rgb, out, f"{stem}_turntable")
+        click.echo(f"wrote {files['gif']} and {files['sheet']}")
+    else:
+        view = gen.generate_views(model, rgb, [azimuth])[0]
+        path = out / f"{stem}_az{azimuth:g}.png"
+        PILImage.fromarray(view).save(path)
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--data", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="PNG file to write")
+@click.option("--per-category", type=int, default=4, show_default=True)
+@click.option("--azimuth-step", type=int, default=3, show_default=True, help="every Nth azimuth")
+@click.option("--split", default="all", show_default=True)
+def sheet(data, out, per_category, azimuth_step, split) -> None:
+    """A contact sheet (PNG) of a data set: models by row, azimuths by column."""
+    from novelview.generate import dataset_sheet
+
+    click.echo(f"wrote {dataset_sheet(data, out, per_category, azimuth_step, split)}")
+
+
+@cli.command()
+@click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder")
+@click.option("--model", "model_specs", multiple=True, required=True, help="shipped name or export folder; repeat to compare")
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--split", default="test", show_default=True)
+@click.option("--pairs", type=click.Choice(["from_zero", "all", "fixed"]), default="from_zero", show_default=True,
+              help="from_zero: the original protocol (source azimuth 0); all: any source azimuth")
+@click.option("--max-pairs", type=int, default=None, help="seeded sample of at most N pairs")
+@click.option("--batch-size", type=int, default=256, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def evaluate(data, model_specs, out, split, pairs, max_pairs, batch_size, seed) -> None:
+    """Metrics by rotation angle and category, a plot and a grid, for one or more models."""
+    from novelview.evaluate import evaluate as run_evaluation
+    from novelview.report import COLUMNS, metric_rows
+
+    results = run_evaluation(data, list(model_specs), out, split=split, pairs=pairs, batch_size=batch_size,
+                             max_pairs=max_pairs, seed=seed)
+    header = ["model", "pairs", *[h for _, h, _ in COLUMNS]]
+    click.echo(" | ".join(header))
+    for row in metric_rows(results):
+        click.echo(" | ".join(row))
+    click.echo(f"wrote {out}/metrics.json, metrics.csv, error_by_angle.png, grid.png")
+
+
+@cli.command()
+@click.option("--out", default="demo_out", show_default=True, type=click.Path(path_type=Path))
+@click.option("--per-category", type=int, default=8, show_default=True, help="unseen test models per category")
+@click.option("--max-pairs", type=int, default=3000, show_default=True)
+@click.option("--workers", type=int, default=0, help="render processes (default: all cores)")
+def demo(out, per_category, max_pairs, workers) -> None:
+    """Render unseen objects, run the shipped models, evaluate, and write a report."""
+    from novelview.demo import run_demo
+
+    result = run_demo(out, per_category=per_category, max_pairs=max_pairs, workers=workers)
+    click.echo(f"report: {result['report_html']} (and {result['report_md']}), {result['seconds']:.0f} s")
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -159,8 +159,9 @@ class PairDataModule(L.LightningDataModule):
         self.val_set = None
         if val_split:
             full = PairDataset(store, val_split, d["val_pairs"] or d["pairs"], d["fixed_step"], d["elevation_index"])
+            # A seeded sample in shuffled order, so the logged sample grid shows several models.
             keep = np.random.default_rng(0).permutation(len(full))[: d["max_val_pairs"]]
-            self.val_set = Subset(full, sorted(keep.tolist()))
+            self.val_set = Subset(full, keep.tolist())
 
     def train_dataloader(self):
         d = self.config["data"]

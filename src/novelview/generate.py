@@ -1,0 +1,106 @@
+"""Generation from any image file: one new view, a turntable (GIF + contact sheet), data set sheets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from novelview.errors import NovelviewError
+from novelview.images import composite_on_white, make_grid, to_model_input, to_uint8
+
+DEFAULT_MODEL = "pose_encoder"
+
+
+def load_image(path: str | Path, size: int) -> tuple[np.ndarray, list[str]]:
+    """Any image file -> ((size, size, 3) uint8 RGB on white, notices for the user).
+
+    Transparency is composited on white, grayscale and palette images become RGB, and a
+    non-square image is padded with white to a square before it is resized.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NovelviewError(f"image {path} not found")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            rgba = np.asarray(img.convert("RGBA"))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise NovelviewError(f"{path} is not an image Pillow can read (PNG, JPEG, ...): {exc}") from None
+    notices = []
+    rgb = composite_on_white(rgba)
+    h, w = rgb.shape[:2]
+    if h != w:
+        side = max(h, w)
+        square = np.full((side, side, 3), 255, np.uint8)
+        top, left = (side - h) // 2, (side - w) // 2
+        square[top : top + h, left : left + w] = rgb
+        rgb = square
+        notices.append(f"padded the {w}x{h} image with white to {side}x{side}")
+    if rgb.shape[0] != size:
+        notices.append(f"resized the {rgb.shape[1]}x{rgb.shape[0]} image to the model's {size}x{size}")
+        rgb = np.asarray(Image.fromarray(rgb).resize((size, size), Image.LANCZOS))
+    return rgb, notices
+
+
+def model_size(model) -> int:
+    return int(model.config.get("image_size", 64))
+
+
+def generate_views(model, image_rgb: np.ndarray, rotations_deg: list[float]) -> np.ndarray:
+    """(H, W, 3) uint8 and K rotations -> (K, H, W, 3) uint8 views, in one batch."""
+    source = to_model_input(image_rgb[None]).expand(len(rotations_deg), -1, -1, -1)
+    with torch.no_grad():
+        output = model.predict(source, torch.tensor(rotations_deg, dtype=torch.float64))
+    return to_uint8(output)
+
+
+def turntable(model, image_rgb: np.ndarray) -> np.ndarray:
+    """All rotations 0, 10, ..., 350 of one image: (36, H, W, 3) uint8 (rotation 0 is the model's own)."""
+    rotations = [k * model.step_deg for k in range(model.num_rotations)]
+    supported = set(round(r, 6) for r in model.supported_rotations())
+    if not all(round(r, 6) in supported for r in rotations):
+        can = ", ".join(f"{r:g}" for r in model.supported_rotations())
+        raise NovelviewError(f"{model.model_name} cannot make a turntable: it only rotates by {can} degrees; "
+                             "use a pose model (pose_encoder, pose_gan)")
+    return generate_views(model, image_rgb, rotations)
+
+
+def save_turntable(views: np.ndarray, image_rgb: np.ndarray, out: Path, stem: str = "turntable",
+                   scale: int = 2) -> dict:
+    """Write ``stem``.gif (all views, looping) and ``stem``.png (input + 6x6 sheet of views)."""
+    out.mkdir(parents=True, exist_ok=True)
+    frames = [Image.fromarray(v).resize((v.shape[1] * scale, v.shape[0] * scale), Image.NEAREST) for v in views]
+    gif = out / f"{stem}.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    cols = 6
+    rows = [[image_rgb] + [np.full_like(image_rgb, 255)] * (cols - 1)]
+    rows += [list(views[i : i + cols]) for i in range(0, len(views), cols)]
+    sheet = out / f"{stem}.png"
+    Image.fromarray(make_grid(rows)).save(sheet)
+    return {"gif": str(gif), "sheet": str(sheet)}
+
+
+def dataset_sheet(data_dir: str | Path, out_file: str | Path, per_category: int = 4,
+                  azimuth_step: int = 3, split: str = "all") -> Path:
+    """A contact sheet of a data set: rows are models (``per_category`` of each category),
+    columns are azimuths every ``azimuth_step`` steps, composited on white."""
+    from novelview.data.store import ViewStore
+
+    store = ViewStore(data_dir)
+    rows, seen = [], {}
+    for m in store.indices(split):
+        category = store.categories[m]
+        if seen.get(category, 0) >= per_category:
+            continue
+        seen[category] = seen.get(category, 0) + 1
+        views = np.asarray(store.views[m, 0, ::azimuth_step])
+        rows.append(list(composite_on_white(views)))
+    if not rows:
+        raise NovelviewError(f"{data_dir} has no models in split {split!r}")
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(make_grid(rows)).save(out_file)
+    return out_file
