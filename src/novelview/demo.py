@@ -45,9 +45,10 @@ def run_demo(out: str | Path, per_category: int = 8, max_pairs: int = 3000, work
                        max_pairs=max_pairs, progress=progress)
     turntables = write_turntables(data_dir, [m for m in models if m != "autoencoder"], out / "turntables")
     seconds = time.time() - started
-    paths = write_report(out, results, turntables, {
+    command = f"novelview demo --out {out} --per-category {per_category} --max-pairs {max_pairs}"
+    paths = write_report(out, out / "eval", results, turntables, {
         "data": str(data_dir), "models": models, "per_category": per_category, "seed": DEMO_SEED,
-        "max_pairs": max_pairs, "seconds": seconds,
+        "max_pairs": max_pairs, "seconds": seconds, "command": command,
     })
     return {"report_html": str(paths[0]), "report_md": str(paths[1]), "seconds": seconds}
 

@@ -29,7 +29,10 @@ def to_model_input(images_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
         images_uint8 = images_uint8.cpu().numpy()
     if images_uint8.shape[-1] == 4:
         images_uint8 = composite_on_white(images_uint8)
-    tensor = torch.from_numpy(np.ascontiguousarray(images_uint8)).permute(0, 3, 1, 2)
+    array = np.ascontiguousarray(images_uint8)
+    if not array.flags.writeable:  # memory-mapped or Pillow-owned: torch wants its own copy
+        array = array.copy()
+    tensor = torch.from_numpy(array).permute(0, 3, 1, 2)
     return tensor.float().mul_(2.0 / 255.0).sub_(1.0)
 
 

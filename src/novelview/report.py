@@ -52,8 +52,11 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def write_report(out: Path, results: dict, turntables: list[dict], info: dict) -> tuple[Path, Path]:
-    """Write report.md and report.html in ``out``; image paths are relative so the folder can move."""
+def write_report(out: Path, eval_dir: Path, results: dict, turntables: list[dict], info: dict) -> tuple[Path, Path]:
+    """Write report.md and report.html in ``out`` over the evaluation files in ``eval_dir``.
+
+    Image paths are relative, so the folder can be moved or published as it is.
+    """
     out = Path(out)
 
     def rel(path) -> str:
@@ -62,17 +65,20 @@ def write_report(out: Path, results: dict, turntables: list[dict], info: dict) -
     header = ["model", "pairs", *[h for _, h, _ in COLUMNS]]
     rows = metric_rows(results)
     cat_header, cat_rows = category_rows(results)
-    files = results.get("files", {})
-    plot, grid = files.get("error_by_angle"), files.get("grid")
-    setting = (f"{info['per_category']} unseen procedural models per category (seed {info['seed']}), "
-               f"test pairs from any source azimuth to any other ({results.get('settings', {}).get('n_pairs', 'up to ' + str(info['max_pairs']))} pairs, seeded sample); "
-               f"the autoencoder is scored on its +30 degree pairs only. Ran in {info['seconds']:.0f} s.")
+    files = {k: Path(eval_dir) / v for k, v in results.get("files", {}).items()}
+    plot, grid, grid_all = files.get("error_by_angle"), files.get("grid"), files.get("grid_requested_pairs")
+    setting = (f"{info['per_category']} unseen procedural models per category (seed {info['seed']}); "
+               f"test pairs from any source azimuth to any other (a seeded sample of at most "
+               f"{info['max_pairs']} per model); the autoencoder is scored on its +30 degree pairs only. "
+               f"Made by `{info['command']}` in {info['seconds']:.0f} s.")
     md = ["# novelview demo report", "", setting, "", "## Metrics", "", _markdown_table(header, rows), "",
           "## Full-image L1 by category", "", _markdown_table(cat_header, cat_rows), ""]
     if plot:
         md += ["## Error by rotation angle", "", f"![error by angle]({rel(plot)})", ""]
     if grid:
         md += ["## Test pairs: input, target, each model", "", f"![grid]({rel(grid)})", ""]
+    if grid_all:
+        md += ["Pose models on pairs of any rotation:", "", f"![grid, any rotation]({rel(grid_all)})", ""]
     if turntables:
         md += ["## Turntables from one input view", "",
                "Each frame: input, true view, then " + ", ".join(turntables[0]["columns"][2:]) + ".", ""]
@@ -91,6 +97,9 @@ def write_report(out: Path, results: dict, turntables: list[dict], info: dict) -
         parts += ["<h2>Error by rotation angle</h2>", f"<img alt='error by angle' src='{html.escape(rel(plot))}'>"]
     if grid:
         parts += ["<h2>Test pairs: input, target, each model</h2>", f"<img alt='grid' src='{html.escape(rel(grid))}'>"]
+    if grid_all:
+        parts += ["<p>Pose models on pairs of any rotation:</p>",
+                  f"<img alt='grid, any rotation' src='{html.escape(rel(grid_all))}'>"]
     if turntables:
         parts += ["<h2>Turntables from one input view</h2>",
                   "<p>Each frame: input, true view, then " + html.escape(", ".join(turntables[0]["columns"][2:])) + ".</p>"]

@@ -57,6 +57,10 @@ class PairDataset(Dataset):
         self.store = store if isinstance(store, ViewStore) else ViewStore(store)
         self.models = np.asarray(self.store.indices(split), np.int64)
         self.num_azimuths = self.store.num_azimuths
+        if not 0 <= elevation_index < self.store.views.shape[1]:
+            raise NovelviewError(
+                f"elevation index {elevation_index} out of range: the data set has {self.store.views.shape[1]} elevation(s)"
+            )
         self.elevation_index = elevation_index
         self.mode = mode
         table = pair_table(len(self.models), self.num_azimuths, mode, fixed_step)
@@ -67,10 +71,30 @@ class PairDataset(Dataset):
     def __len__(self) -> int:
         return len(self.table)
 
+    def _read_views(self, model: int, azimuths: tuple[int, ...]) -> np.ndarray:
+        """(len(azimuths), H, W, C) uint8 views of one model.
+
+        Read with plain file reads, not through the memory map: mapped pages count in the
+        process's RSS, so a training epoch would otherwise show the whole views.npy as resident
+        memory (in every DataLoader worker). The bytes are the same either way.
+        """
+        views = self.store.views
+        filename = getattr(views, "filename", None)
+        if filename is None or not views.flags.c_contiguous:
+            return np.stack([views[model, self.elevation_index, a] for a in azimuths])
+        out = np.empty((len(azimuths), *views.shape[3:]), np.uint8)
+        step = views.strides[2]
+        start = views.offset + model * views.strides[0] + self.elevation_index * views.strides[1]
+        with open(filename, "rb", buffering=0) as f:
+            for k, a in enumerate(azimuths):
+                f.seek(start + a * step)
+                if f.readinto(memoryview(out[k]).cast("B")) != step:
+                    raise NovelviewError(f"{filename} is truncated: render the data set again")
+        return out
+
     def __getitem__(self, i: int) -> dict:
         model, src, tgt = (int(v) for v in self.table[i])
-        views = self.store.views[model, self.elevation_index]
-        images = to_model_input(np.stack([views[src], views[tgt]]))
+        images = to_model_input(self._read_views(model, (src, tgt)))
         rotation = (tgt - src) % self.num_azimuths
         pose = torch.zeros(self.num_azimuths)
         pose[rotation] = 1.0

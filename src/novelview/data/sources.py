@@ -16,6 +16,7 @@ import numpy as np
 import trimesh
 
 from novelview.data import procedural
+from novelview.data.render import linear_to_srgb, srgb_to_linear
 from novelview.data.surface import Surface, concatenate
 from novelview.errors import NovelviewError
 
@@ -138,19 +139,91 @@ def load_surface(ref: ModelRef, up_axis: str = "y") -> Surface:
             scene = trimesh.load(ref.path, force="scene", process=False)
     except Exception as exc:  # trimesh raises many types for bad files
         raise ValueError(f"unreadable mesh: {type(exc).__name__}: {exc}".strip()) from None
-    parts = []
-    for mesh in scene.dump():
-        if isinstance(mesh, trimesh.Trimesh) and len(mesh.faces):
-            parts.append(_mesh_to_surface(mesh, ref.path))
+    try:
+        unreadable = _drop_unreadable_textures(scene)
+        meshes = [m for m in scene.dump() if isinstance(m, trimesh.Trimesh) and len(m.faces)]
+        # trimesh drops an OBJ texture it cannot read without a trace: find the names in the MTL.
+        textures = _obj_texture_materials(ref.path) if _lost_texture_possible(meshes, ref.path) else {}
+        textures.update(unreadable)
+        parts = [_mesh_to_surface(mesh, ref.path, textures) for mesh in meshes]
+    except Exception as exc:  # broken indices, colours or materials inside a file that parsed
+        raise ValueError(f"unreadable mesh: {type(exc).__name__}: {exc}".strip()) from None
     if not parts:
         raise ValueError("empty mesh: no triangles")
     surface = concatenate(parts)
     surface.vertices = _to_y_up(surface.vertices, up_axis)
-    finite = np.isfinite(surface.vertices).all()
-    extent = np.ptp(surface.vertices, axis=0) if finite else np.zeros(3)
-    if not finite or np.count_nonzero(extent > 1e-9) < 2:
+    if not np.isfinite(surface.vertices).all() or not _has_area(surface.vertices, surface.faces):
         raise ValueError("degenerate mesh: non-finite vertices or no area")
     return surface
+
+
+def _has_area(vertices: np.ndarray, faces: np.ndarray) -> bool:
+    """True when some triangle has an area that is not rounding noise (collinear meshes have none)."""
+    extent = float(np.ptp(vertices, axis=0).max())
+    if extent <= 0:
+        return False
+    tri = (vertices[faces] - vertices.min(0)) / extent
+    area2 = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    return bool(area2.max() > 1e-9)
+
+
+def _drop_unreadable_textures(scene) -> dict[str, str]:
+    """Forget texture images that PIL opened but cannot decode (truncated, corrupt); {material name: why}."""
+    dropped = {}
+    for geometry in scene.geometry.values():
+        visual = getattr(geometry, "visual", None)
+        material = getattr(visual, "material", None) if isinstance(visual, trimesh.visual.TextureVisuals) else None
+        image = _material_image(material)
+        if image is None:
+            continue
+        try:
+            image.load()
+        except Exception as exc:  # PIL decodes lazily: a broken file fails only here
+            if _is_pbr(material):
+                material.baseColorTexture = None
+            else:
+                material.image = None
+            dropped[getattr(material, "name", None) or ""] = f"{type(exc).__name__}: {exc}"
+    return dropped
+
+
+def _lost_texture_possible(meshes: list, path: str) -> bool:
+    if not str(path).lower().endswith(".obj"):
+        return False
+    for mesh in meshes:
+        visual = mesh.visual
+        if isinstance(visual, trimesh.visual.TextureVisuals) and visual.material is not None:
+            if not _is_pbr(visual.material) and _material_image(visual.material) is None:
+                return True
+    return False
+
+
+def _obj_texture_materials(path: str) -> dict[str, str]:
+    """{material name: map_Kd file} from the MTL files an OBJ names (mtllib lines)."""
+    obj = Path(path)
+    found: dict[str, str] = {}
+    try:
+        with open(obj, "rb") as handle:
+            libs = [line.decode("utf-8", "replace").split(None, 1)[1].strip()
+                    for line in handle if line.lstrip().startswith(b"mtllib") and len(line.split()) > 1]
+    except OSError:
+        return found
+    for lib in libs:
+        try:
+            text = (obj.parent / lib).read_text(errors="replace")
+        except OSError:
+            continue
+        name = None
+        for line in text.splitlines():
+            split = line.strip().split()
+            if len(split) < 2:
+                continue
+            key = split[0].lower()
+            if key == "newmtl":
+                name = " ".join(split[1:])
+            elif key == "map_kd" and name is not None:
+                found[name] = " ".join(split[1:])
+    return found
 
 
 def _to_y_up(vertices: np.ndarray, up_axis: str) -> np.ndarray:
@@ -164,7 +237,7 @@ def _to_y_up(vertices: np.ndarray, up_axis: str) -> np.ndarray:
 DEFAULT_GREY = (0.7, 0.7, 0.7)
 
 
-def _mesh_to_surface(mesh: trimesh.Trimesh, path: str) -> Surface:
+def _mesh_to_surface(mesh: trimesh.Trimesh, path: str, texture_files: dict[str, str] | None = None) -> Surface:
     """Colours from a trimesh visual: texture through UVs, per-vertex or per-face colours, material colour."""
     faces = np.asarray(mesh.faces, np.int64)
     vertices = np.asarray(mesh.vertices, np.float64)
@@ -184,12 +257,13 @@ def _mesh_to_surface(mesh: trimesh.Trimesh, path: str) -> Surface:
         colors = np.full((n, 3, 3), base, np.float32)
         image = _material_image(material)
         uv = getattr(visual, "uv", None)
-        if image is None and _material_names_texture(material):
+        texture = None if image is None else np.asarray(image.convert("RGB"), np.float32) / 255.0
+        if texture is None and _material_names_texture(material, texture_files):
             log.warning("%s: texture file missing or unreadable; using the material colour", path)
-        if image is not None and uv is not None and len(uv) == len(vertices):
-            texture = np.asarray(image.convert("RGB"), np.float32) / 255.0
-            factor = np.asarray(base, np.float32) if _is_pbr(material) else np.ones(3, np.float32)
-            texture = texture * factor
+        if texture is not None and uv is not None and len(uv) == len(vertices):
+            if _is_pbr(material):  # glTF: the factor multiplies the texture in linear light
+                factor = srgb_to_linear(np.asarray(base, np.float32))
+                texture = linear_to_srgb(srgb_to_linear(texture) * factor).astype(np.float32)
             corner_uv = np.asarray(uv, np.float32)[faces]
             return Surface(vertices, faces, colors, corner_uv, np.zeros(n, np.int32), [texture])
         return Surface(vertices, faces, colors)
@@ -207,7 +281,8 @@ def _material_colour(material) -> tuple[float, float, float]:
         factor = material.baseColorFactor
         if factor is None:
             return (1.0, 1.0, 1.0) if material.baseColorTexture is not None else DEFAULT_GREY
-        return tuple(np.asarray(factor, np.float64)[:3] / (255.0 if np.asarray(factor).dtype == np.uint8 else 1.0))
+        linear = np.asarray(factor, np.float64)[:3] / (255.0 if np.asarray(factor).dtype == np.uint8 else 1.0)
+        return tuple(float(c) for c in linear_to_srgb(linear))  # glTF factors are linear, Surface is sRGB
     diffuse = getattr(material, "diffuse", None)
     if diffuse is None:
         return DEFAULT_GREY
@@ -220,7 +295,13 @@ def _material_image(material):
     return material.baseColorTexture if _is_pbr(material) else getattr(material, "image", None)
 
 
-def _material_names_texture(material) -> bool:
-    """True when the material refers to a texture file that did not load (OBJ map_Kd)."""
+def _material_names_texture(material, texture_files: dict[str, str] | None = None) -> bool:
+    """True when the material refers to a texture file (OBJ map_Kd) that did not load.
+
+    trimesh keeps no trace of a map_Kd it failed to read (the material's kwargs hold Kd only),
+    so the names come from the MTL files themselves (``texture_files``, see load_surface).
+    """
     kwargs = getattr(material, "kwargs", None) or {}
-    return any(str(k).lower() == "map_kd" for k in kwargs)
+    if any(str(k).lower() == "map_kd" for k in kwargs):
+        return True
+    return bool(texture_files) and (getattr(material, "name", None) or "") in texture_files

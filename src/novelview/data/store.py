@@ -82,17 +82,25 @@ def _render_one(args) -> tuple[int, str | None]:
     return i, None
 
 
-def _prepare_folder(job: RenderJob) -> None:
+def _prepare_folder(job: RenderJob, model_ids: list[str] | None = None) -> None:
+    """Check and claim ``job.out``. Parts are numbered by position in the source, so a resume
+    (or merge) with another list of models (files added to a folder source) is refused."""
     out = job.out
     settings_path = out / "settings.json"
     identity = job.identity()
     if settings_path.exists():
         previous = json.loads(settings_path.read_text())
-        if previous.get("identity") != identity:
-            if not job.overwrite:
+        changed = previous.get("identity") != identity
+        models_changed = model_ids is not None and previous.get("model_ids") not in (None, model_ids)
+        if (changed or models_changed) and not job.overwrite:
+            if changed:
                 raise NovelviewError(
                     f"{out} holds a data set made with other settings; choose another --out or pass --overwrite"
                 )
+            raise NovelviewError(
+                f"the models of {job.source} changed since {out} was started; pass --overwrite to start again"
+            )
+        if changed or models_changed:
             for name in ("parts", "png"):
                 shutil.rmtree(out / name, ignore_errors=True)
             for name in ("views.npy", "meta.json", "split.json"):
@@ -100,7 +108,15 @@ def _prepare_folder(job: RenderJob) -> None:
     elif out.exists() and any(out.iterdir()) and not job.overwrite:
         raise NovelviewError(f"{out} is not empty and is not a novelview data set; choose another --out")
     (out / "parts").mkdir(parents=True, exist_ok=True)
-    _write_json(settings_path, {"identity": identity, "shard": list(job.shard)})
+    info = {"identity": identity, "shard": list(job.shard), "split": _split_settings(job)}
+    if model_ids is not None:
+        info["model_ids"] = model_ids
+    _write_json(settings_path, info)
+
+
+def _split_settings(job: RenderJob) -> dict:
+    split_file = str(Path(job.split_file).resolve()) if job.split_file else None
+    return {"val_share": job.val_share, "test_share": job.test_share, "split_file": split_file}
 
 
 def render_dataset(job: RenderJob, progress: bool = True) -> dict:
@@ -114,10 +130,16 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict:
     if not (n >= 1 and 0 <= k < n):
         raise NovelviewError(f"bad shard {k}/{n}: use K/N with 0 <= K < N")
     out = job.out
-    if (out / "views.npy").exists() and (out / "settings.json").exists() and not job.overwrite:
+    if not (0 <= job.val_share <= 1 and 0 <= job.test_share <= 1 and job.val_share + job.test_share <= 1):
+        raise NovelviewError(f"bad split shares val {job.val_share}, test {job.test_share}: use 0..1, summing to <= 1")
+    model_ids = [ref.model_id for ref in refs]
+    if job.split_file:  # a typo in the split file should fail now, not after hours of rendering
+        _read_split_file(job.split_file, model_ids)
+    finished = all((out / name).exists() for name in ("views.npy", "meta.json", "split.json", "settings.json"))
+    if finished and not job.overwrite:
         if json.loads((out / "settings.json").read_text()).get("identity") == job.identity():
             return {"out": str(out), "rendered": 0, "already_done": True, **_summary(out)}
-    _prepare_folder(job)
+    _prepare_folder(job, model_ids)
     parts = out / "parts"
     todo = [
         (i, ref, job.settings, job.up_axis, parts)
@@ -156,6 +178,7 @@ def finish(out: Path, refs: list[ModelRef], job: RenderJob) -> None:
             raise NovelviewError(f"model {i} ({ref.model_id}) was never rendered: render again to resume")
     if not kept:
         raise NovelviewError("every model was skipped; see the reasons above and check the source")
+    split = make_split([ref.model_id for _, ref in kept], job, [ref.model_id for ref in refs])
     st = job.settings
     shape = (len(kept), len(st.elevations), st.azimuths, st.size, st.size, 4)
     tmp = out / "views.tmp.npy"
@@ -175,28 +198,45 @@ def finish(out: Path, refs: list[ModelRef], job: RenderJob) -> None:
         "source_paths": [ref.path for _, ref in kept],
         "skipped": skipped,
     }
+    _write_json(out / "split.json", split)
     _write_json(out / "meta.json", meta)
-    _write_json(out / "split.json", make_split(meta["model_ids"], job))
     if job.png:
         write_pngs(out)
     shutil.rmtree(parts)
 
 
-def make_split(model_ids: list[str], job: RenderJob) -> dict:
-    """Indices of train / val / test: a seeded shuffle by model, or the user's split file of model ids."""
+def _read_split_file(path: str, known_ids: list[str]) -> dict[str, list[str]]:
+    """The user's split file as {train, val, test: [model ids]}, checked against the source's models."""
+    try:
+        given = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NovelviewError(f"cannot read split file {path}: {exc}") from None
+    if not isinstance(given, dict) or not set(given) & {"train", "val", "test"} or not all(
+        isinstance(given.get(name, []), list) and all(isinstance(m, str) for m in given.get(name, []))
+        for name in ("train", "val", "test")
+    ):
+        raise NovelviewError(f"split file {path} must be JSON like {{\"train\": [model ids], \"val\": [...], \"test\": [...]}}")
+    known = set(known_ids)
+    seen: dict[str, str] = {}
+    for name in ("train", "val", "test"):
+        for m in given.get(name, []):
+            if m not in known:
+                raise NovelviewError(f"split file {path} names models not in the data set, e.g. {m!r}")
+            if seen.setdefault(m, name) != name:
+                raise NovelviewError(f"split file {path} puts model {m!r} in both {seen[m]} and {name}")
+    return {name: list(given.get(name, [])) for name in ("train", "val", "test")}
+
+
+def make_split(model_ids: list[str], job: RenderJob, source_ids: list[str] | None = None) -> dict:
+    """Indices of train / val / test: a seeded shuffle by model, or the user's split file of model ids.
+
+    ``source_ids`` (all models of the source, skipped ones included) may be named in the split
+    file; the skipped ones are left out, as they have no views.
+    """
     if job.split_file:
-        try:
-            given = json.loads(Path(job.split_file).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise NovelviewError(f"cannot read split file {job.split_file}: {exc}") from None
+        given = _read_split_file(job.split_file, source_ids if source_ids is not None else model_ids)
         index = {m: i for i, m in enumerate(model_ids)}
-        split = {}
-        for name in ("train", "val", "test"):
-            unknown = [m for m in given.get(name, []) if m not in index]
-            if unknown:
-                raise NovelviewError(f"split file names models not in the data set, e.g. {unknown[0]!r}")
-            split[name] = sorted(index[m] for m in given.get(name, []))
-        return split
+        return {name: sorted(index[m] for m in ids if m in index) for name, ids in given.items()}
     order = np.random.default_rng(job.seed).permutation(len(model_ids))
     n_test = int(round(len(order) * job.test_share))
     n_val = int(round(len(order) * job.val_share))
@@ -222,7 +262,7 @@ def write_pngs(out: Path) -> None:
 
 def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> dict:
     """Combine the parts of shard folders rendered with ``--shard K/N`` into one finished data set."""
-    identities, shards = [], set()
+    identities, shards, splits, listed = [], set(), [], []
     for d in shard_dirs:
         path = Path(d) / "settings.json"
         if not path.exists():
@@ -230,23 +270,34 @@ def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> di
         info = json.loads(path.read_text())
         identities.append(info["identity"])
         shards.add(tuple(info["shard"]))
+        splits.append(info.get("split", {}))
+        listed.append(info.get("model_ids"))
     if any(i != identities[0] for i in identities):
         raise NovelviewError("the shard folders were rendered with different settings; they cannot be merged")
-    job = _job_from_identity(identities[0], out)
-    _prepare_folder(job)
+    out = Path(out)
+    job = _job_from_identity(identities[0], out, splits[0])
+    refs = list_models(job.source, job.models, job.seed)
+    model_ids = [ref.model_id for ref in refs]
+    if any(ids is not None and ids != model_ids for ids in listed):
+        raise NovelviewError(f"the models of {job.source} changed since the shards were rendered; render them again")
+    _prepare_folder(job, model_ids)
     for d in shard_dirs:
         for part in sorted((Path(d) / "parts").glob("*")):
             if not part.name.endswith(".tmp.npy") and Path(d).resolve() != out.resolve():
                 shutil.copy2(part, out / "parts" / part.name)
-    _write_json(out / "settings.json", {"identity": identities[0], "shard": [0, 1]})
-    finish(out, list_models(job.source, job.models, job.seed), job)
+    _write_json(out / "settings.json",
+                {"identity": identities[0], "shard": [0, 1], "split": _split_settings(job), "model_ids": model_ids})
+    finish(out, refs, job)
     return {"out": str(out), **_summary(out)}
 
 
-def _job_from_identity(identity: dict, out: Path) -> RenderJob:
+def _job_from_identity(identity: dict, out: Path, split: dict | None = None) -> RenderJob:
     r = identity["render"]
     settings = RenderSettings(**{**r, "elevations": tuple(r["elevations"])})
-    return RenderJob(identity["source"], out, settings, identity["models"], identity["seed"], identity["up_axis"])
+    split = split or {}
+    return RenderJob(identity["source"], out, settings, identity["models"], identity["seed"], identity["up_axis"],
+                     val_share=split.get("val_share", 0.0), test_share=split.get("test_share", 0.2),
+                     split_file=split.get("split_file"))
 
 
 def _summary(out: Path) -> dict:

@@ -1,0 +1,314 @@
+"""Model sources: ShapeNet and folder discovery, and every way a mesh file can carry colour."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+
+from novelview.data.render import RenderSettings, Renderer
+from novelview.data.sources import ModelRef, list_models, load_surface, parse_source
+from novelview.errors import NovelviewError
+
+VIEW = RenderSettings(size=32, azimuths=1, supersample=1)
+
+# A unit square at z=0 facing +z (the azimuth-0 camera), with UVs (0,0) bottom-left to (1,1) top-right.
+QUAD_OBJ = """mtllib quad.mtl
+v -1 -1 0
+v 1 -1 0
+v 1 1 0
+v -1 1 0
+vt 0 0
+vt 1 0
+vt 1 1
+vt 0 1
+usemtl {material}
+f 1/1 2/2 3/3
+f 1/1 3/3 4/4
+"""
+MTL = """newmtl textured
+Kd 0.2 0.4 0.6
+map_Kd tex.png
+
+newmtl plain
+Kd 0.8 0.1 0.1
+"""
+# quadrants of the texture (top-left, top-right, bottom-left, bottom-right) and where they land
+QUADRANTS = [((10, 10), (255, 0, 0)), ((10, 21), (0, 255, 0)), ((21, 10), (0, 0, 255)), ((21, 21), (255, 255, 0))]
+
+
+def _write_texture(path):
+    tex = np.zeros((4, 4, 3), np.uint8)
+    tex[:2, :2] = [255, 0, 0]
+    tex[:2, 2:] = [0, 255, 0]
+    tex[2:, :2] = [0, 0, 255]
+    tex[2:, 2:] = [255, 255, 0]
+    Image.fromarray(tex).save(path)
+
+
+def _textured_quad(folder, material="textured"):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "quad.obj").write_text(QUAD_OBJ.format(material=material))
+    (folder / "quad.mtl").write_text(MTL)
+    _write_texture(folder / "tex.png")
+    return ModelRef("quad", "test", str(folder / "quad.obj"))
+
+
+def _render(ref, **kwargs) -> np.ndarray:
+    return Renderer(load_surface(ref, **kwargs), VIEW).render_view(0.0)
+
+
+def _centre(view):
+    return view[15:17, 15:17, :3].reshape(-1, 3).mean(0)
+
+
+# --- colour ----------------------------------------------------------------------------------
+
+
+def test_obj_texture_colours_appear(tmp_path, caplog):
+    ref = _textured_quad(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="novelview"):
+        view = _render(ref)
+    for (row, col), colour in QUADRANTS:
+        np.testing.assert_allclose(view[row, col, :3], colour, atol=3)
+    assert not [r for r in caplog.records if "texture" in r.getMessage()]
+
+
+def test_missing_texture_falls_back_to_kd_with_a_warning(tmp_path, caplog):
+    ref = _textured_quad(tmp_path)
+    (tmp_path / "tex.png").unlink()
+    with caplog.at_level(logging.WARNING, logger="novelview"):
+        surface = load_surface(ref)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "texture" in r.getMessage()]
+    assert len(warnings) == 1 and "quad.obj" in warnings[0].getMessage()
+    assert not surface.textures
+    view = Renderer(surface, VIEW).render_view(0.0)
+    np.testing.assert_allclose(_centre(view), [51, 102, 153], atol=2)  # Kd 0.2 0.4 0.6
+
+
+def test_corrupt_texture_falls_back_to_kd_with_a_warning(tmp_path, caplog):
+    ref = _textured_quad(tmp_path)
+    png = (tmp_path / "tex.png").read_bytes()
+    (tmp_path / "tex.png").write_bytes(png[: len(png) - 30])  # valid header, truncated pixels
+    with caplog.at_level(logging.WARNING, logger="novelview"):
+        view = _render(ref)
+    assert any("texture" in r.getMessage() for r in caplog.records)
+    np.testing.assert_allclose(_centre(view), [51, 102, 153], atol=2)
+
+
+def test_mtl_diffuse_colour_without_texture(tmp_path, caplog):
+    ref = _textured_quad(tmp_path, material="plain")
+    with caplog.at_level(logging.WARNING, logger="novelview"):
+        view = _render(ref)
+    np.testing.assert_allclose(_centre(view), [204, 26, 26], atol=2)  # Kd 0.8 0.1 0.1
+    assert not caplog.records
+
+
+def test_faces_without_uvs_use_the_material_colour(tmp_path, caplog):
+    _textured_quad(tmp_path)
+    (tmp_path / "nouv.obj").write_text(
+        "mtllib quad.mtl\nv -1 -1 0\nv 1 -1 0\nv 1 1 0\nv -1 1 0\nusemtl textured\nf 1 2 3\nf 1 3 4\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="novelview"):
+        view = _render(ModelRef("nouv", "test", str(tmp_path / "nouv.obj")))
+    np.testing.assert_allclose(_centre(view), [51, 102, 153], atol=2)
+    assert not caplog.records  # the texture itself is fine
+
+
+def test_multi_material_obj_keeps_each_material(tmp_path):
+    _textured_quad(tmp_path)
+    # left half textured, a plain red square further back on the right
+    (tmp_path / "two.obj").write_text(
+        "mtllib quad.mtl\n"
+        "v -1 -1 0\nv 0 -1 0\nv 0 1 0\nv -1 1 0\nvt 0 0\nvt 0.5 0\nvt 0.5 1\nvt 0 1\n"
+        "usemtl textured\nf 1/1 2/2 3/3\nf 1/1 3/3 4/4\n"
+        "v 0 -1 -0.5\nv 1 -1 -0.5\nv 1 1 -0.5\nv 0 1 -0.5\n"
+        "usemtl plain\nf 5 6 7\nf 5 7 8\n"
+    )
+    surface = load_surface(ModelRef("two", "test", str(tmp_path / "two.obj")))
+    assert len(surface.faces) == 4 and len(surface.textures) == 1
+    assert sorted(surface.face_texture.tolist()) == [-1, -1, 0, 0]
+    view = Renderer(surface, VIEW).render_view(0.0)
+    rgb = view[..., :3].astype(int)
+    left, right = rgb[8:24, 5:14].reshape(-1, 3), rgb[8:24, 19:27].reshape(-1, 3)
+    assert ((left[:, 0] > 200) & (left[:, 1] < 30)).any() and ((left[:, 2] > 200) & (left[:, 0] < 30)).any()
+    np.testing.assert_allclose(np.median(right, axis=0), [204, 26, 26], atol=2)
+
+
+def test_per_vertex_colours_from_ply(tmp_path):
+    v = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], float)
+    mesh = trimesh.Trimesh(v, [[0, 1, 2], [0, 2, 3]], process=False,
+                           vertex_colors=[[255, 0, 0, 255], [0, 0, 255, 255], [0, 0, 255, 255], [255, 0, 0, 255]])
+    mesh.export(tmp_path / "vc.ply")
+    surface = load_surface(ModelRef("vc", "test", str(tmp_path / "vc.ply")))
+    assert not surface.is_flat
+    view = Renderer(surface, VIEW).render_view(0.0)
+    covered = np.nonzero(view[16, :, 3] == 255)[0]
+    left, right = view[16, covered[0] + 1, :3].astype(int), view[16, covered[-1] - 1, :3].astype(int)
+    assert left[0] > 200 and left[2] < 100 and right[2] > 200 and right[0] < 100
+
+
+def test_per_face_colours_from_ply(tmp_path):
+    v = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], float)
+    mesh = trimesh.Trimesh(v, [[0, 1, 2], [0, 2, 3]], process=False,
+                           face_colors=[[255, 0, 0, 255], [0, 0, 255, 255]])
+    mesh.export(tmp_path / "fc.ply")
+    surface = load_surface(ModelRef("fc", "test", str(tmp_path / "fc.ply")))
+    assert surface.is_flat
+    view = Renderer(surface, VIEW).render_view(0.0)
+    # face 0 is the lower-right triangle, face 1 the upper-left one
+    np.testing.assert_allclose(view[22, 22, :3], [255, 0, 0], atol=2)
+    np.testing.assert_allclose(view[9, 9, :3], [0, 0, 255], atol=2)
+
+
+def test_mesh_without_colour_is_grey(tmp_path):
+    trimesh.creation.box().export(tmp_path / "box.stl")
+    surface = load_surface(ModelRef("box", "test", str(tmp_path / "box.stl")))
+    np.testing.assert_allclose(surface.corner_colors, 0.7, atol=1e-6)
+
+
+def test_gltf_base_colour_factor_is_linear(tmp_path):
+    v = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], float)
+    material = trimesh.visual.material.PBRMaterial(baseColorFactor=[0.2, 0.2, 0.2, 1.0])
+    mesh = trimesh.Trimesh(v, [[0, 1, 2], [0, 2, 3]], process=False,
+                           visual=trimesh.visual.TextureVisuals(material=material))
+    mesh.export(tmp_path / "pbr.glb")
+    view = _render(ModelRef("pbr", "test", str(tmp_path / "pbr.glb")))
+    # glTF factors are linear: 0.2 linear is sRGB 0.484 -> 124 (not 51)
+    np.testing.assert_allclose(_centre(view), [124, 124, 124], atol=2)
+
+
+def test_gltf_texture(tmp_path):
+    _write_texture(tmp_path / "tex.png")
+    v = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], float)
+    uv = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], float)
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.open(tmp_path / "tex.png"),
+                                                   baseColorFactor=[1.0, 1.0, 1.0, 1.0])
+    mesh = trimesh.Trimesh(v, [[0, 1, 2], [0, 2, 3]], process=False,
+                           visual=trimesh.visual.TextureVisuals(uv=uv, material=material))
+    mesh.export(tmp_path / "tex.glb")
+    view = _render(ModelRef("tex", "test", str(tmp_path / "tex.glb")))
+    for (row, col), colour in QUADRANTS:
+        np.testing.assert_allclose(view[row, col, :3], colour, atol=3)
+
+
+def test_z_up_meshes_are_turned_y_up(tmp_path):
+    # a tall thin box along z: with up_axis="z" it must stand upright (tall along y)
+    trimesh.creation.box(extents=[0.2, 0.4, 2.0]).export(tmp_path / "post.obj")
+    ref = ModelRef("post", "test", str(tmp_path / "post.obj"))
+    extent = np.ptp(load_surface(ref, up_axis="z").vertices, axis=0)
+    np.testing.assert_allclose(extent, [0.2, 2.0, 0.4])
+    with pytest.raises(NovelviewError):
+        load_surface(ref, up_axis="x")
+
+
+# --- broken files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("garbage.ply", bytes(range(256)) * 4, "unreadable"),
+        ("garbage.glb", bytes(range(256)) * 4, "unreadable"),
+        ("garbage.obj", b"\x00\xff\x13garbage\n" * 20, "empty"),
+        ("empty.obj", b"", "empty"),
+        ("empty.off", b"", "unreadable"),
+        ("collinear.obj", b"v 0 0 0\nv 1 1 1\nv 2 2 2\nv 3 3 3\nf 1 2 3\nf 2 3 4\n", "degenerate"),
+        ("flat.obj", b"v 0 0 0\nv 1 0 0\nv 2 0 0\nf 1 2 3\n", "degenerate"),
+        ("point.obj", b"v 1 1 1\nv 1 1 1\nv 1 1 1\nf 1 2 3\n", "degenerate"),
+        ("nan.obj", b"v 0 0 0\nv nan 0 0\nv 0 1 0\nf 1 2 3\n", "degenerate"),
+        ("badindex.obj", b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\n", "unreadable"),
+    ],
+)
+def test_broken_meshes_raise_value_error_with_a_reason(tmp_path, name, content, reason):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=reason):
+        load_surface(ModelRef(name, "test", str(tmp_path / name)))
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+TRIANGLE = "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"
+
+
+def _shapenet(root, version):
+    layout = {"02958343": ["car_b", "car_a"], "03001627": ["chair_a"]}
+    for synset, models in layout.items():
+        for model in models:
+            folder = root / synset / model / ("models" if version == 2 else "")
+            folder.mkdir(parents=True)
+            (folder / ("model_normalized.obj" if version == 2 else "model.obj")).write_text(TRIANGLE)
+    (root / "02958343" / "not_a_model").mkdir()  # no mesh: ignored
+    (root / "taxonomy.json").write_text("[]")
+    return root
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_shapenet_discovery(tmp_path, version):
+    root = _shapenet(tmp_path / f"ShapeNetCore.v{version}", version)
+    every = list_models(f"shapenet:{root}")
+    assert [r.model_id for r in every] == ["02958343/car_a", "02958343/car_b", "03001627/chair_a"]
+    assert [r.category for r in every] == ["car", "car", "chair"]
+    expected_file = "models/model_normalized.obj" if version == 2 else "model.obj"
+    assert all(r.path.endswith(expected_file) for r in every)
+    by_name = list_models(f"shapenet:{root}:car")
+    by_synset = list_models(f"shapenet:{root}:02958343")
+    assert by_name == by_synset == every[:2]
+    assert list_models(f"shapenet:{root}:chair", models=5) == every[2:]
+    assert list_models(f"shapenet:{root}", models=1) == every[:1]
+    # the synset folder itself with its category
+    assert list_models(f"shapenet:{root / '02958343'}:car") == every[:2]
+    load_surface(every[0])
+
+
+def test_shapenet_errors(tmp_path):
+    root = _shapenet(tmp_path / "sn", 1)
+    with pytest.raises(NovelviewError, match="unknown ShapeNet category 'spaceship'"):
+        list_models(f"shapenet:{root}:spaceship")
+    with pytest.raises(NovelviewError, match="no folder 02691156"):
+        list_models(f"shapenet:{root}:airplane")
+    with pytest.raises(NovelviewError, match="does not exist"):
+        list_models(f"shapenet:{tmp_path / 'nowhere'}")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NovelviewError, match="no meshes found"):
+        list_models(f"shapenet:{tmp_path / 'empty'}")
+
+
+def test_folder_source_one_model_per_file_and_per_sub_folder(tmp_path):
+    root = tmp_path / "things"
+    root.mkdir()
+    box = trimesh.creation.box()
+    box.export(root / "a_box.obj")
+    trimesh.creation.icosphere(1).export(root / "b_ball.ply")
+    trimesh.creation.cylinder(0.5, 1.0).export(root / "c_can.stl")
+    trimesh.creation.cone(0.5, 1.0).export(root / "d_cone.off")
+    box.export(root / "e_box.glb")
+    (root / "f_notes.txt").write_text("not a mesh")
+    nested = root / "g_lamp" / "parts"
+    nested.mkdir(parents=True)
+    box.export(nested / "z.ply")
+    box.export(nested / "a.obj")
+    (root / "h_empty_dir").mkdir()
+    refs = list_models(f"folder:{root}")
+    assert [r.model_id for r in refs] == ["a_box", "b_ball", "c_can", "d_cone", "e_box", "g_lamp"]
+    assert {r.category for r in refs} == {"things"}
+    assert refs[-1].path.endswith("a.obj")  # the sub-folder's first mesh
+    for ref in refs:
+        surface = load_surface(ref)
+        assert len(surface.faces) > 0
+    assert len(list_models(f"folder:{root}", models=2)) == 2
+
+
+@pytest.mark.parametrize("spec", ["", "procedural", "procedural:", "http://x", "blender:/tmp"])
+def test_bad_source_specs(spec):
+    with pytest.raises(NovelviewError, match="bad source"):
+        parse_source(spec)
+
+
+def test_parse_source_splits_a_shapenet_category(tmp_path):
+    assert parse_source(f"shapenet:{tmp_path}:car") == ("shapenet", str(tmp_path), "car")
+    assert parse_source(f"shapenet:{tmp_path}") == ("shapenet", str(tmp_path), "")
+    assert parse_source("procedural:car,mug") == ("procedural", "car,mug", "")
