@@ -312,3 +312,15 @@ def test_parse_source_splits_a_shapenet_category(tmp_path):
     assert parse_source(f"shapenet:{tmp_path}:car") == ("shapenet", str(tmp_path), "car")
     assert parse_source(f"shapenet:{tmp_path}") == ("shapenet", str(tmp_path), "")
     assert parse_source("procedural:car,mug") == ("procedural", "car,mug", "")
+
+
+def test_shapenet_front_minus_z_faces_the_azimuth_0_camera(tmp_path):
+    """ShapeNetCore puts the front at -Z; azimuth 0 must look at it, as for every source."""
+    folder = tmp_path / "sn" / "02958343" / "car_a" / "models"
+    folder.mkdir(parents=True)
+    body = trimesh.creation.box(extents=[1.0, 0.5, 2.0])
+    nose = trimesh.creation.box(extents=[0.2, 0.2, 0.4], transform=trimesh.transformations.translation_matrix([0, 0, -1.2]))
+    trimesh.util.concatenate([body, nose]).export(folder / "model_normalized.obj")
+    (ref,) = list_models(f"shapenet:{tmp_path / 'sn'}:car")
+    vertices = load_surface(ref).vertices
+    assert vertices[:, 2].max() == pytest.approx(1.4) and vertices[:, 2].min() == pytest.approx(-1.0)

@@ -52,6 +52,7 @@ class ModelRef:
     path: str = ""  # mesh file (shapenet, folder)
     index: int = -1  # procedural index
     seed: int = 0  # procedural seed
+    front: str = "+z"  # the side the source calls the front; turned to face the azimuth-0 camera
 
 
 def parse_source(spec: str) -> tuple[str, str, str]:
@@ -111,7 +112,8 @@ def _list_shapenet(root: Path, category: str) -> list[ModelRef]:
         for model_dir in sorted(p for p in synset_dir.iterdir() if p.is_dir()):
             for candidate in (model_dir / "models" / "model_normalized.obj", model_dir / "model.obj"):
                 if candidate.is_file():
-                    refs.append(ModelRef(f"{synset_dir.name}/{model_dir.name}", name, str(candidate)))
+                    # ShapeNetCore aligns models with +Y up and the front towards -Z.
+                    refs.append(ModelRef(f"{synset_dir.name}/{model_dir.name}", name, str(candidate), front="-z"))
                     break
     return refs
 
@@ -151,7 +153,7 @@ def load_surface(ref: ModelRef, up_axis: str = "y") -> Surface:
     if not parts:
         raise ValueError("empty mesh: no triangles")
     surface = concatenate(parts)
-    surface.vertices = _to_y_up(surface.vertices, up_axis)
+    surface.vertices = _front_to_plus_z(_to_y_up(surface.vertices, up_axis), ref.front)
     if not np.isfinite(surface.vertices).all() or not _has_area(surface.vertices, surface.faces):
         raise ValueError("degenerate mesh: non-finite vertices or no area")
     return surface
@@ -224,6 +226,15 @@ def _obj_texture_materials(path: str) -> dict[str, str]:
             elif key == "map_kd" and name is not None:
                 found[name] = " ".join(split[1:])
     return found
+
+
+def _front_to_plus_z(vertices: np.ndarray, front: str) -> np.ndarray:
+    """Turn about the vertical axis so that the source's front faces +z (azimuth 0)."""
+    x, y, z = vertices[:, 0], vertices[:, 1], vertices[:, 2]
+    turned = {"+z": (x, y, z), "-z": (-x, y, -z), "+x": (-z, y, x), "-x": (z, y, -x)}
+    if front not in turned:
+        raise NovelviewError(f"unknown front axis {front!r}: use +z, -z, +x or -x")
+    return np.stack(turned[front], axis=1)
 
 
 def _to_y_up(vertices: np.ndarray, up_axis: str) -> np.ndarray:
