@@ -75,7 +75,12 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise NovelviewError(f"bad override {item!r}: use section.key=value, e.g. optim.lr=0.0005")
-        set_key(config, key, yaml.safe_load(raw))
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise NovelviewError(f"bad override {item!r}: the value is not valid YAML "
+                                 f"({str(exc).splitlines()[0]})") from None
+        set_key(config, key, value)
     check(config)
     return config
 
@@ -91,6 +96,9 @@ def _read_chain(path: Path, depth: int) -> dict:
         raise NovelviewError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise NovelviewError(f"config {path} must be a mapping of sections")
+    # A run folder's config.yaml records the data set it was trained on; it is informative only,
+    # so that file can be given back as --config.
+    data.pop("data_dir", None)
     parent = data.pop("extends", None)
     if parent:
         return merge(_read_chain((path.parent / parent).resolve(), depth + 1), data)
@@ -104,23 +112,45 @@ def set_key(config: dict, dotted: str, value) -> None:
         if not isinstance(node.get(part), dict):
             raise NovelviewError(f"unknown config key {dotted!r}: no section {part!r}")
         node = node[part]
-    if parts[-1] not in node and parts[0] != "model":
+    # Model options are the model's constructor arguments (checked when it is built); nothing else is free.
+    free = parts[:2] == ["model", "options"] and len(parts) > 2
+    if parts[-1] not in node and not free:
         raise NovelviewError(f"unknown config key {dotted!r}: known keys here are {', '.join(sorted(node))}")
     node[parts[-1]] = value
 
 
 def check(config: dict) -> None:
     """Reject configs with unknown sections or keys, so a typo is never silently ignored."""
+    from novelview.data.pairs import MODES
+    from novelview.models import MODELS
+
     for section, body in config.items():
         if section not in DEFAULTS:
             raise NovelviewError(f"unknown config section {section!r}: known are {', '.join(DEFAULTS)}")
-        if isinstance(DEFAULTS[section], dict) and section != "model":
+        if isinstance(DEFAULTS[section], dict):
+            if not isinstance(body, dict):
+                raise NovelviewError(f"config section {section!r} must be a mapping of keys, not {body!r}")
             unknown = set(body) - set(DEFAULTS[section])
             if unknown:
                 raise NovelviewError(f"unknown key {sorted(unknown)[0]!r} in section {section!r}: "
                                      f"known are {', '.join(sorted(DEFAULTS[section]))}")
-    if config["data"]["batch_size"] < 1:
-        raise NovelviewError("data.batch_size must be at least 1")
+    model, data = config["model"], config["data"]
+    if model.get("name") not in MODELS:
+        raise NovelviewError(f"unknown model {model.get('name')!r} (model.name): choose from {', '.join(sorted(MODELS))}")
+    if not isinstance(model.get("options"), dict):
+        raise NovelviewError("model.options must be a mapping of the model's options (or left out)")
+    batch = data["batch_size"]
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise NovelviewError(f"data.batch_size must be a whole number of at least 1, not {batch!r}")
+    for key in ("pairs", "val_pairs"):
+        if data[key] not in MODES and not (key == "val_pairs" and data[key] is None):
+            raise NovelviewError(f"data.{key} is {data[key]!r}: choose from {', '.join(MODES)}")
+    if model["name"] == "autoencoder" and (data["pairs"] != "fixed" or data["val_pairs"] not in (None, "fixed")):
+        raise NovelviewError("the autoencoder only learns +30 degree pairs: set data.pairs=fixed "
+                             "(and leave data.val_pairs unset)")
+    steps = config["gan"]["g_steps_per_d"]
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise NovelviewError(f"gan.g_steps_per_d must be a whole number of at least 1, not {steps!r}")
 
 
 def dump(config: dict, path: Path) -> None:

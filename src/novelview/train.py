@@ -95,8 +95,8 @@ class SynthesisModule(L.LightningModule):
                 self.manual_backward(d_real + d_fake)
                 opt_d.step()
                 sched_d.step()
-            self.log_dict({"train/d_real": d_real_hard, "train/d_fake": d_fake.detach(),
-                           "train/d_skipped": float(skip)}, on_step=True, batch_size=n)
+            self._log_discriminator({"train/d_real": float(d_real_hard), "train/d_fake": float(d_fake),
+                                     "train/d_skipped": float(skip)})
         l1 = F.l1_loss(fake, target)
         if gan["feature_matching"]:
             _, fake_features = D(fake)
@@ -117,6 +117,19 @@ class SynthesisModule(L.LightningModule):
         self.log("train/l1", l1, prog_bar=True, on_step=True, on_epoch=True, batch_size=n)
         self.log("train/g_adv", adversarial.detach(), on_step=True, batch_size=n)
         return loss
+
+    def _log_discriminator(self, values: dict) -> None:
+        """Straight to the loggers, once per D evaluation (every ``g_steps_per_d`` batches).
+
+        ``self.log`` would repeat these stale values on every step until the epoch ends (Lightning
+        keeps a step metric's last value), as if D ran every step. The step is the one Lightning
+        logs its own metrics at, so the rows line up.
+        """
+        if self._trainer is None:
+            return
+        step = getattr(self.trainer.fit_loop.epoch_loop, "_batches_that_stepped", self.global_step)
+        for logger in self.loggers:
+            logger.log_metrics(values, step=step)
 
     # -- validation and samples --
     def validation_step(self, batch, batch_idx):
@@ -177,8 +190,15 @@ class PairDataModule(L.LightningDataModule):
 
 def build_trainer(config: dict, out: Path, has_val: bool) -> L.Trainer:
     t = config["trainer"]
-    monitor = {"monitor": "val/l1", "mode": "min", "save_top_k": 1, "filename": "best"} if has_val else {}
-    checkpoint = ModelCheckpoint(dirpath=out / "checkpoints", save_last=True, **monitor)
+    # Two callbacks: Lightning (2.6) only refreshes a monitoring callback's last.ckpt when the monitored
+    # value improves, so a run whose val L1 stalled would resume from its best step, not its last.
+    # ``last`` is rewritten at every epoch end / validation (and by ``train`` when fit returns).
+    latest = ModelCheckpoint(dirpath=out / "checkpoints", filename="last", save_top_k=1,
+                             enable_version_counter=False)
+    callbacks = [latest]
+    if has_val:
+        callbacks.insert(0, ModelCheckpoint(dirpath=out / "checkpoints", monitor="val/l1", mode="min",
+                                            save_top_k=1, filename="best"))
     return L.Trainer(
         default_root_dir=str(out),
         max_epochs=t["max_epochs"],
@@ -192,7 +212,7 @@ def build_trainer(config: dict, out: Path, has_val: bool) -> L.Trainer:
         val_check_interval=t["val_check_interval"],
         check_val_every_n_epoch=t["check_val_every_n_epoch"],
         gradient_clip_val=None if config["model"]["name"] == "pose_gan" else config["optim"]["grad_clip"],
-        callbacks=[checkpoint],
+        callbacks=callbacks,
         logger=[TensorBoardLogger(str(out), name="", version="tensorboard"), CSVLogger(str(out), name="", version="csv")],
         num_sanity_val_steps=0 if not has_val else 1,
     )
@@ -214,12 +234,17 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
         out.mkdir(parents=True, exist_ok=True)
         cfg.dump({**config, "data_dir": str(Path(data_dir).resolve())}, out / "config.yaml")
     trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
+    if not trainer.interrupted:
+        # The final state, wherever in an epoch max_steps stopped: what --resume continues from.
+        # Every rank calls it (it ends in a barrier); rank 0 writes.
+        trainer.save_checkpoint(last)
     result = {"out": str(out), "global_step": trainer.global_step}
     if trainer.is_global_zero:
-        best = trainer.checkpoint_callback.best_model_path or str(last)
+        watch = next((c for c in trainer.checkpoint_callbacks if getattr(c, "monitor", None) == "val/l1"), None)
+        best = (watch.best_model_path if watch is not None else "") or str(last)
         export = export_checkpoint(best, out / "export", data_dir=str(data_dir))
         result.update(export=str(export), best_checkpoint=best,
-                      val_l1=_float(trainer.checkpoint_callback.best_model_score))
+                      val_l1=_float(watch.best_model_score if watch is not None else None))
     return result
 
 

@@ -57,9 +57,13 @@ def read_config(folder: Path) -> dict:
         config = json.loads((folder / "config.json").read_text())
     except json.JSONDecodeError as exc:
         raise NovelviewError(f"{folder / 'config.json'} is not valid JSON: {exc}") from None
-    if config.get("format") != FORMAT or config.get("model") not in MODELS:
-        raise NovelviewError(f"{folder / 'config.json'} is not a novelview model config "
-                             f"(format {config.get('format')!r}, model {config.get('model')!r})")
+    if not isinstance(config, dict) or config.get("format") != FORMAT or config.get("model") not in MODELS:
+        found = (f"format {config.get('format')!r}, model {config.get('model')!r}" if isinstance(config, dict)
+                 else f"a JSON {type(config).__name__}, not an object")
+        raise NovelviewError(f"{folder / 'config.json'} is not a novelview model config ({found}); "
+                             f"known models: {', '.join(sorted(MODELS))}")
+    if not isinstance(config.get("options", {}), dict):
+        raise NovelviewError(f"{folder / 'config.json'}: 'options' must be an object of model options")
     return config
 
 
@@ -69,7 +73,7 @@ def load_model(path_or_name: str | Path, expect: str | None = None, device: str 
     config = read_config(folder)
     if expect is not None and config["model"] != expect:
         raise NovelviewError(f"{folder} holds a {config['model']} model, not a {expect}")
-    model = build_model(config["model"], **config["options"])
+    model = build_model(config["model"], **config.get("options", {}))
     weights = folder / "model.safetensors"
     if not weights.exists():
         raise NovelviewError(f"{folder} has config.json but no model.safetensors")
@@ -77,10 +81,20 @@ def load_model(path_or_name: str | Path, expect: str | None = None, device: str 
         state = load_file(str(weights), device=device)
     except Exception as exc:  # safetensors raises its own error types for damaged files
         raise NovelviewError(f"cannot read {weights}: {exc}") from None
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
     if missing or unexpected:
         raise NovelviewError(f"{weights} does not fit its config ({len(missing)} missing, "
                              f"{len(unexpected)} unexpected tensors, e.g. {(missing or unexpected)[0]})")
+    # load_state_dict raises a bare RuntimeError on a shape mismatch, even with strict=False.
+    wrong = [k for k in own if own[k].shape != state[k].shape]
+    if wrong:
+        k = wrong[0]
+        raise NovelviewError(f"{weights} does not fit its config: {len(wrong)} tensors have other shapes, e.g. "
+                             f"{k} is {tuple(state[k].shape)} in the file but {tuple(own[k].shape)} in a "
+                             f"{config['model']} built from config.json")
+    model.load_state_dict(state)
     model.info = {k: v for k, v in config.items() if k not in ("format", "options")}
     return model.to(device).eval()
 

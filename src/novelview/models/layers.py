@@ -93,9 +93,11 @@ class ViewSynthesisModel(nn.Module):
             raise NovelviewError(f"expected images of shape (N, 3, H, W), got {tuple(source_images.shape)}")
         index = self.rotation_index(rotation_deg, source_images.shape[0], source_images.device)
         pose = nn.functional.one_hot(index, self.num_rotations).to(source_images.dtype)
-        was_training = self.training
+        # Every submodule's own flag, so a caller's partly frozen model (e.g. BN kept in eval) stays so.
+        modes = [(m, m.training) for m in self.modules()]
         self.eval()
         try:
             return self(source_images, pose)
         finally:
-            self.train(was_training)
+            for m, training in modes:
+                m.training = training

@@ -23,5 +23,5 @@ def build_model(name: str, **kwargs):
     cls = MODELS[name]
     try:
         return cls(**kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # unknown option names, or values the model cannot use
         raise NovelviewError(f"bad options for model {name!r}: {exc}") from None

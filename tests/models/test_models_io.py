@@ -1,0 +1,134 @@
+"""Export folders (config.json + model.safetensors): round trips and every way loading can go wrong."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from novelview.errors import NovelviewError
+from novelview.models import MODELS, build_model
+from novelview.models.io import load_model, save_model
+
+torch.set_num_threads(1)
+
+
+def images(n: int = 3) -> torch.Tensor:
+    g = torch.Generator().manual_seed(3)
+    return torch.rand(n, 3, 64, 64, generator=g) * 2 - 1
+
+
+def moved(name: str, **options) -> nn.Module:
+    """A model whose weights and BN statistics are no longer the initial ones."""
+    torch.manual_seed(1)
+    model = build_model(name, **options)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+        model.train()(images(4) * 0.5, nn.functional.one_hot(torch.arange(4), model.num_rotations).float())
+    return model
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_save_then_load_gives_identical_outputs(name, tmp_path):
+    model = moved(name)
+    folder = save_model(model, tmp_path / "export", extra={"note": "hello"})
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    loaded = load_model(folder)
+    assert type(loaded) is type(model)
+    assert not loaded.training, "a loaded model is ready for inference"
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    x = images()
+    rotations = model.supported_rotations()
+    for rotation in (rotations[0], rotations[-1]):
+        assert torch.equal(loaded.predict(x, rotation), model.predict(x, rotation))
+    assert loaded.info["model"] == name and loaded.info["note"] == "hello"
+    # Also found through the path of its config.json.
+    assert torch.equal(load_model(folder / "config.json").predict(x, rotations[0]), model.predict(x, rotations[0]))
+
+
+def test_non_default_options_survive_the_round_trip(tmp_path):
+    model = moved("pose_encoder", encoder_channels=[8, 16, 24, 20], decoder_channels=[16, 8, 8])
+    loaded = load_model(save_model(model, tmp_path / "small"))
+    assert loaded.config == model.config
+    assert torch.equal(loaded.predict(images(), 120), model.predict(images(), 120))
+
+
+def test_load_expecting_another_model_raises(tmp_path):
+    folder = save_model(moved("pose_encoder"), tmp_path / "pe")
+    with pytest.raises(NovelviewError, match="holds a pose_encoder model, not a autoencoder"):
+        load_model(folder, expect="autoencoder")
+    assert load_model(folder, expect="pose_encoder").model_name == "pose_encoder"
+
+
+def test_a_config_naming_another_model_is_caught(tmp_path):
+    folder = save_model(moved("pose_encoder"), tmp_path / "pe")
+    other = save_model(moved("autoencoder"), tmp_path / "ae")
+    (folder / "config.json").write_text((other / "config.json").read_text())  # the weights stay a pose encoder's
+    with pytest.raises(NovelviewError, match="does not fit its config"):
+        load_model(folder)
+    # Naming another model but keeping this one's options fails as clearly.
+    config = json.loads((other / "config.json").read_text())
+    config["model"] = "pose_gan"
+    (other / "config.json").write_text(json.dumps(config))
+    with pytest.raises(NovelviewError, match="bad options for model 'pose_gan'"):
+        load_model(other)
+
+
+def test_a_config_naming_an_unknown_model_is_caught(tmp_path):
+    folder = save_model(moved("pose_encoder"), tmp_path / "pe")
+    config = json.loads((folder / "config.json").read_text())
+    config["model"] = "unet"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(NovelviewError, match="not a novelview model config.*'unet'"):
+        load_model(folder)
+
+
+@pytest.mark.parametrize("text", ['{"architectures": ["BertModel"], "hidden_size": 768}', "[1, 2, 3]", "{not json"])
+def test_a_config_json_that_is_not_ours_is_caught(tmp_path, text):
+    folder = save_model(moved("autoencoder"), tmp_path / "ae")
+    (folder / "config.json").write_text(text)
+    with pytest.raises(NovelviewError, match="config.json is not"):
+        load_model(folder)
+
+
+def test_weights_with_other_channels_than_the_config_are_caught(tmp_path):
+    folder = save_model(moved("pose_encoder"), tmp_path / "pe")
+    other = build_model("pose_encoder", encoder_channels=[16, 48, 64, 92])
+    save_file({k: v.contiguous() for k, v in other.state_dict().items()}, str(folder / "model.safetensors"))
+    with pytest.raises(NovelviewError, match="does not fit its config.*encoder.0.0.weight"):
+        load_model(folder)
+
+
+def test_options_the_model_cannot_take_are_caught(tmp_path):
+    folder = save_model(moved("pose_encoder"), tmp_path / "pe")
+    config = json.loads((folder / "config.json").read_text())
+    for options in ({"image_size": 60}, {"no_such_option": 1}):
+        (folder / "config.json").write_text(json.dumps({**config, "options": {**config["options"], **options}}))
+        with pytest.raises(NovelviewError, match="bad options for model 'pose_encoder'"):
+            load_model(folder)
+
+
+def test_missing_and_damaged_files_are_caught(tmp_path):
+    with pytest.raises(NovelviewError, match="no model at"):
+        load_model(tmp_path / "nowhere")
+    with pytest.raises(NovelviewError, match="no model at"):
+        load_model(tmp_path)  # exists, but holds no config.json
+    folder = save_model(moved("autoencoder"), tmp_path / "ae")
+    (folder / "model.safetensors").write_bytes(b"\x00" * 20)
+    with pytest.raises(NovelviewError, match="cannot read"):
+        load_model(folder)
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(NovelviewError, match="no model.safetensors"):
+        load_model(folder)
+
+
+def test_a_training_checkpoint_is_pointed_to_export(tmp_path):
+    ckpt = tmp_path / "last.ckpt"
+    ckpt.write_bytes(b"not really")
+    with pytest.raises(NovelviewError, match="novelview export"):
+        load_model(ckpt)
