@@ -52,11 +52,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from novelview import figures
 from novelview import metrics as M
 from novelview.data.pairs import MODES, pair_table
 from novelview.data.store import ViewStore
 from novelview.errors import NovelviewError
-from novelview.images import make_grid, to_model_input, to_uint8
+from novelview.images import to_model_input
 from novelview.models.io import load_model, resolve
 
 PAIR_RULE = (
@@ -206,99 +207,13 @@ def _write_csv(path: Path, results: dict, names: list[str]) -> None:
                                 *[f"{vals[n]:.6g}" if n in vals else "" for n in names]])
 
 
-def _plot_error_by_angle(path: Path, results: dict, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    for label, r in results["models"].items():
-        keys = sorted(r["by_rotation"], key=float)
-        xs = [float(k) for k in keys]
-        ys = [r["by_rotation"][k]["l1_full"] for k in keys]
-        if len(xs) == 1:
-            ax.plot(xs, ys, "o", markersize=8, label=f"{label} (+{xs[0]:g} only)")
-        else:
-            ax.plot(xs, ys, "-", marker=".", markersize=4, label=label)
-    ax.set_xlim(0, 360)
-    ax.set_xticks(range(0, 361, 30))
-    ax.set_xlabel("rotation (degrees)")
-    ax.set_ylabel("full-image L1 (on [-1, 1])")
-    ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
-def _choose_grid_rows(table: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """``n`` pairs, seeded, one per object while there are objects left, then any others."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(table))
-    chosen, seen = [], set()
-    for i in order:  # first pass: distinct objects
-        if len(chosen) == n:
-            break
-        if int(table[i, 0]) not in seen:
-            seen.add(int(table[i, 0]))
-            chosen.append(i)
-    for i in order:  # then fill up
-        if len(chosen) == n:
-            break
-        if i not in chosen:
-            chosen.append(i)
-    return table[np.asarray(chosen, np.int64)]
-
-
-@torch.no_grad()
-def _draw_grid(path: Path, store, pairs: _Pairs, rows_table, loaded, labels, elevation_index, device, title):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+def _grid(path: Path, store: ViewStore, pairs: _Pairs, rows_table, loaded, labels, elevation_index, device, title):
+    """Gather the grid's pairs and hand them to ``figures.draw_grid``."""
     source, target, _ = _gather(store, rows_table, elevation_index)
     rot = pairs.rotation_deg(rows_table)
-    size = source.shape[-1]
-    scale = max(1, 128 // size)
-    columns = [to_uint8(source), to_uint8(target)]
-    missing = []  # (row, col) with no prediction
-    for c, model in enumerate(loaded):
-        ok = np.isin(np.round(rot, 6), sorted(_rot_set(model.supported_rotations())))
-        cells = np.full((len(rows_table), size, size, 3), 200, np.uint8)
-        if ok.any():
-            pred = model.predict(source[ok].to(device), torch.from_numpy(rot[ok]))
-            cells[ok] = to_uint8(pred)
-        missing += [(r, c + 2) for r in np.flatnonzero(~ok)]
-        columns.append(cells)
-    up = lambda img: np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)  # noqa: E731
-    grid_rows = [[up(col[r]) for col in columns] for r in range(len(rows_table))]
-    pad = 4
-    sheet = make_grid(grid_rows, pad=pad)
-    cell = size * scale
-    top, left, dpi = 40, 96, 100
-    h, w = sheet.shape[:2]
-    fig = plt.figure(figsize=((w + left) / dpi, (h + top) / dpi), dpi=dpi)
-    ax = fig.add_axes([left / (w + left), 0, w / (w + left), h / (h + top)])
-    ax.imshow(sheet, interpolation="nearest")
-    ax.set_axis_off()
-    names = ["input", "target", *labels]
-    for c, name in enumerate(names):
-        x = (left + pad + c * (cell + pad) + cell / 2) / (w + left)
-        fig.text(x, 1 - 24 / (h + top), name, ha="center", va="center", fontsize=7)
-    fig.text(0.5, 1 - 8 / (h + top), title, ha="center", va="center", fontsize=7, color="0.35")
-    cats = store.categories
-    for r, (m, s, t) in enumerate(rows_table):
-        y = 1 - (top + pad + r * (cell + pad) + cell / 2) / (h + top)
-        text = f"{cats[int(m)]}\n{store.azimuth_degrees[int(s)]:g}° → {store.azimuth_degrees[int(t)]:g}°\n(+{rot[r]:g}°)"
-        fig.text(4 / (w + left), y, text, ha="left", va="center", fontsize=7)
-    for r, c in missing:
-        ax.text(pad + c * (cell + pad) + cell / 2, pad + r * (cell + pad) + cell / 2, "n/a",
-                ha="center", va="center", fontsize=8, color="0.3")
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    row_labels = [f"{store.categories[int(m)]}\n{store.azimuth_degrees[int(s)]:g}° → "
+                  f"{store.azimuth_degrees[int(t)]:g}°\n(+{rot[r]:g}°)" for r, (m, s, t) in enumerate(rows_table)]
+    figures.draw_grid(path, source, target, rot, row_labels, loaded, labels, device, title)
 
 
 def evaluate(data_dir, models: list[str], out_dir, split: str = "test", pairs: str = "from_zero",
@@ -384,7 +299,7 @@ def evaluate(data_dir, models: list[str], out_dir, split: str = "test", pairs: s
     title = f"{Path(data_dir).name} / {split} / pairs {pairs}"
     files = {"metrics_json": "metrics.json", "metrics_csv": "metrics.csv",
              "error_by_angle": "error_by_angle.png", "grid": "grid.png"}
-    _plot_error_by_angle(out / "error_by_angle.png", results, title)
+    figures.plot_error_by_angle(out / "error_by_angle.png", results, title)
     common = set.intersection(*[_rot_set(m.supported_rotations()) for m in loaded])
     requested_rots = _rot_set(pair_sets.rotation_deg(pair_sets.requested))
     if common:
@@ -393,18 +308,18 @@ def evaluate(data_dir, models: list[str], out_dir, split: str = "test", pairs: s
         grid_table, grid_mode = pair_sets.requested, pairs
     grid_info = {"pairs": grid_mode}
     if grid_pairs > 0:
-        rows = _choose_grid_rows(grid_table, grid_pairs, seed)
-        _draw_grid(out / "grid.png", store, pair_sets, rows, loaded, labels, elevation_index, device,
-                   f"{title}; grid pairs: {grid_mode}")
+        rows = figures.choose_grid_rows(grid_table, grid_pairs, seed)
+        _grid(out / "grid.png", store, pair_sets, rows, loaded, labels, elevation_index, device,
+              f"{title}; grid pairs: {grid_mode}")
         grid_info["rows"] = rows.tolist()
         if common and not requested_rots <= common:
             # Some model is restricted (the autoencoder): also show the requested pairs for the others.
             keep = [i for i, m in enumerate(loaded) if requested_rots <= _rot_set(m.supported_rotations())]
             if keep:
                 name = f"grid_{pairs}.png"
-                rows2 = _choose_grid_rows(pair_sets.requested, grid_pairs, seed)
-                _draw_grid(out / name, store, pair_sets, rows2, [loaded[i] for i in keep],
-                           [labels[i] for i in keep], elevation_index, device, f"{title}; grid pairs: {pairs}")
+                rows2 = figures.choose_grid_rows(pair_sets.requested, grid_pairs, seed)
+                _grid(out / name, store, pair_sets, rows2, [loaded[i] for i in keep],
+                      [labels[i] for i in keep], elevation_index, device, f"{title}; grid pairs: {pairs}")
                 files["grid_requested_pairs"] = name
                 grid_info["requested_pairs_rows"] = rows2.tolist()
     else:
