@@ -222,8 +222,13 @@ def main() -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo("interrupted: finished work is kept; run the same command again to resume "
+                   "(`novelview train` needs --resume)", err=True)
         sys.exit(130)
+    except OSError as exc:  # disk full, permission denied, ...: the file and the reason, no traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
