@@ -28,6 +28,7 @@ def save_model(model, folder: str | Path, extra: dict | None = None) -> Path:
     tmp = folder / "model.safetensors.tmp"
     save_file(state, str(tmp))
     tmp.replace(folder / "model.safetensors")
+    (folder / "model.safetensors").chmod(0o644)  # safetensors writes 0600; shipped weights must be readable
     (folder / "config.json").write_text(json.dumps(config, indent=2))
     return folder
 
