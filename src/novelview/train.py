@@ -7,7 +7,6 @@ optimisation for its two optimisers and the original's stabilising tricks.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import lightning as L
@@ -270,7 +269,3 @@ def export_checkpoint(checkpoint: str | Path, folder: str | Path, **extra) -> Pa
     epoch = int(ckpt.get("epoch", 0))
     return save_model(model, folder, {"trained": {"global_step": step, "epoch": epoch,
                                                   "pairs": config["data"]["pairs"], **extra}})
-
-
-def steps_per_epoch(num_pairs: int, batch_size: int) -> int:
-    return max(1, math.floor(num_pairs / batch_size))
