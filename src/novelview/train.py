@@ -7,6 +7,7 @@ optimisation for its two optimisers and the original's stabilising tricks.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from PIL import Image
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, Sampler, Subset
 
 from novelview import config as cfg
 from novelview.data.pairs import PairDataset
@@ -154,6 +155,35 @@ class SynthesisModule(L.LightningModule):
                 logger.experiment.add_image("samples", grid, self.global_step, dataformats="HWC")
 
 
+class EpochShuffleSampler(Sampler[int]):
+    """Shuffles the training pairs anew at each pass from (seed, pass number) alone, so that a
+    resumed run can continue the interrupted pass where it stopped (single-process training).
+
+    It counts its own passes: Lightning renumbers the epoch that a ``max_steps`` stop interrupted.
+    """
+
+    def __init__(self, size: int, seed: int, batch_size: int):
+        self.size, self.seed, self.batch_size = size, seed, batch_size
+        self.epoch = -1  # the pass being drawn
+        self._next_epoch, self._skip_batches = 0, 0
+
+    def resume(self, epoch: int, batches_done: int) -> None:
+        """Continue pass ``epoch`` after its first ``batches_done`` batches."""
+        if batches_done >= self.size // self.batch_size:  # that pass was complete
+            epoch, batches_done = epoch + 1, 0
+        self._next_epoch, self._skip_batches = epoch, batches_done
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self):
+        self.epoch, self._next_epoch = self._next_epoch, self._next_epoch + 1
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.size)
+        order = order[self._skip_batches * self.batch_size :]
+        self._skip_batches = 0
+        return iter(order.tolist())
+
+
 class PairDataModule(L.LightningDataModule):
     """Train and validation pairs of a data set folder, as the config's ``data`` section says."""
 
@@ -174,11 +204,34 @@ class PairDataModule(L.LightningDataModule):
             # A seeded sample in shuffled order, so the logged sample grid shows several models.
             keep = np.random.default_rng(0).permutation(len(full))[: d["max_val_pairs"]]
             self.val_set = Subset(full, keep.tolist())
+        self.sampler: EpochShuffleSampler | None = None
+        self._resume_at: tuple[int, int] | None = None
 
     def train_dataloader(self):
         d = self.config["data"]
-        return DataLoader(self.train_set, batch_size=d["batch_size"], shuffle=True, drop_last=True,
-                          num_workers=d["num_workers"], persistent_workers=d["num_workers"] > 0)
+        common = dict(batch_size=d["batch_size"], drop_last=True, num_workers=d["num_workers"],
+                      persistent_workers=d["num_workers"] > 0)
+        if self.trainer is not None and self.trainer.world_size > 1:
+            # Lightning puts a DistributedSampler (shuffled per epoch) in place of shuffle=True.
+            return DataLoader(self.train_set, shuffle=True, **common)
+        self.sampler = EpochShuffleSampler(len(self.train_set), self.config["seed"], d["batch_size"])
+        if self._resume_at is not None:
+            self.sampler.resume(*self._resume_at)
+        return DataLoader(self.train_set, sampler=self.sampler, **common)
+
+    # Saved in and restored from Lightning checkpoints: which pass, and how far into it.
+    def state_dict(self) -> dict:
+        if self.sampler is None or self.sampler.epoch < 0:
+            return {}
+        return {"epoch": self.sampler.epoch,
+                "batches_done": self.trainer.fit_loop.epoch_loop.batch_progress.current.processed}
+
+    def load_state_dict(self, state: dict) -> None:
+        if not state:
+            return
+        self._resume_at = (int(state["epoch"]), int(state["batches_done"]))
+        if self.sampler is not None:
+            self.sampler.resume(*self._resume_at)
 
     def val_dataloader(self):
         if self.val_set is None:
@@ -232,7 +285,10 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
     if trainer.is_global_zero:
         out.mkdir(parents=True, exist_ok=True)
         cfg.dump({**config, "data_dir": str(Path(data_dir).resolve())}, out / "config.yaml")
-    trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
+    with warnings.catch_warnings():
+        if trainer.world_size == 1:  # EpochShuffleSampler continues an interrupted pass exactly
+            warnings.filterwarnings("ignore", message=".*resuming from a checkpoint that ended before the epoch ended")
+        trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
     if not trainer.interrupted:
         # The final state, wherever in an epoch max_steps stopped: what --resume continues from.
         # Every rank calls it (it ends in a barrier); rank 0 writes.
