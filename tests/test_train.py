@@ -243,13 +243,15 @@ def test_resume_continues_from_the_saved_step(tiny_dataset_64, tmp_path):
     assert Path(second["export"], "model.safetensors").exists()
 
 
-def test_resume_mid_epoch_gives_the_same_weights_as_an_uninterrupted_run(tiny_dataset_64, tmp_path):
-    """8 batches an epoch here: stopping at step 6 interrupts the first pass; resuming to 12 must
-    use its 2 batches left, then the second pass, exactly as a run that never stopped."""
-    straight = train(config_for("pose_encoder", "trainer.max_steps=12"), tiny_dataset_64, tmp_path / "a")
-    train(config_for("pose_encoder", "trainer.max_steps=6"), tiny_dataset_64, tmp_path / "b")
-    resumed = train(config_for("pose_encoder", "trainer.max_steps=12"), tiny_dataset_64, tmp_path / "b", resume=True)
-    assert straight["global_step"] == resumed["global_step"] == 12
+@pytest.mark.parametrize("name, stop, end", [("pose_encoder", 6, 12), ("pose_gan", 7, 14)])
+def test_resume_mid_epoch_gives_the_same_weights_as_an_uninterrupted_run(tiny_dataset_64, tmp_path, name, stop, end):
+    """8 batches an epoch here: stopping mid-pass and resuming must use the batches left of that
+    pass, then the next pass, and (for the GAN's dropout and soft labels) the same random draws,
+    exactly as a run that never stopped."""
+    straight = train(config_for(name, f"trainer.max_steps={end}"), tiny_dataset_64, tmp_path / "a")
+    train(config_for(name, f"trainer.max_steps={stop}"), tiny_dataset_64, tmp_path / "b")
+    resumed = train(config_for(name, f"trainer.max_steps={end}"), tiny_dataset_64, tmp_path / "b", resume=True)
+    assert straight["global_step"] == resumed["global_step"] == end
     a = torch.load(tmp_path / "a" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     b = torch.load(tmp_path / "b" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     for key, value in a["state_dict"].items():

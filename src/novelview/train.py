@@ -50,6 +50,15 @@ class SynthesisModule(L.LightningModule):
     def forward(self, source, pose):
         return self.model(source, pose)
 
+    # The GAN draws dropout masks and soft labels from torch's global generator: keep its state in
+    # the checkpoint so that a resumed run draws what an uninterrupted one would have.
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["torch_rng_state"] = torch.get_rng_state()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "torch_rng_state" in checkpoint:
+            torch.set_rng_state(checkpoint["torch_rng_state"])
+
     # -- automatic optimisation (autoencoder, pose encoder) --
     def training_step(self, batch, batch_idx):
         if self.is_gan:
@@ -217,7 +226,9 @@ class PairDataModule(L.LightningDataModule):
         self.sampler = EpochShuffleSampler(len(self.train_set), self.config["seed"], d["batch_size"])
         if self._resume_at is not None:
             self.sampler.resume(*self._resume_at)
-        return DataLoader(self.train_set, sampler=self.sampler, **common)
+        # Its own generator, so starting a pass draws nothing from the global one (see above).
+        generator = torch.Generator().manual_seed(self.config["seed"])
+        return DataLoader(self.train_set, sampler=self.sampler, generator=generator, **common)
 
     # Saved in and restored from Lightning checkpoints: which pass, and how far into it.
     def state_dict(self) -> dict:
