@@ -22,13 +22,14 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shlex
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import ru_maxrss_mb, status_mb  # benchmarks/machine.py, beside this script
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -42,23 +43,6 @@ from novelview.data.render import RenderSettings, Renderer  # noqa: E402
 from novelview.data.store import ViewStore  # noqa: E402
 
 MB = 1024 * 1024
-
-
-def status_mb() -> dict:
-    """VmRSS / RssAnon / RssFile / RssShmem of this process in MiB (Linux)."""
-    out = {}
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM"):
-                out[key] = int(value.split()[0]) / 1024
-    except OSError:
-        pass
-    return out
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def write_dataset(folder: Path, models: int, size: int, azimuths: int) -> int:
@@ -95,13 +79,13 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    after_imports = {"ru_maxrss_mb": peak_rss_mb(), **status_mb()}
+    after_imports = {"ru_maxrss_mb": ru_maxrss_mb(), **status_mb()}
     folder = Path(tempfile.mkdtemp(prefix="novelview_bench_", dir=args.dir))
     try:
         t0 = time.perf_counter()
         file_bytes = write_dataset(folder, args.models, args.size, args.azimuths)
         write_s = time.perf_counter() - t0
-        before_epoch = {"ru_maxrss_mb": peak_rss_mb(), **status_mb()}
+        before_epoch = {"ru_maxrss_mb": ru_maxrss_mb(), **status_mb()}
         print(f"wrote {file_bytes / 1e9:.2f} GB in {write_s:.0f} s; after imports {after_imports}", flush=True)
 
         data = PairDataset(ViewStore(folder), "train", "fixed")
@@ -119,7 +103,7 @@ def main() -> None:
                 s = status_mb()
                 peak_anon, peak_file = max(peak_anon, s.get("RssAnon", 0)), max(peak_file, s.get("RssFile", 0))
         epoch_wall, epoch_cpu = time.perf_counter() - t0, time.process_time() - c0
-        end = {"ru_maxrss_mb": peak_rss_mb(), **status_mb()}
+        end = {"ru_maxrss_mb": ru_maxrss_mb(), **status_mb()}
         peak_anon, peak_file = max(peak_anon, end.get("RssAnon", 0)), max(peak_file, end.get("RssFile", 0))
         del loader, data
     finally:

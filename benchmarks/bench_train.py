@@ -47,7 +47,6 @@ import json
 import logging
 import os
 import platform
-import resource
 import shlex
 import shutil
 import statistics
@@ -58,6 +57,8 @@ import threading
 import time
 import warnings
 from pathlib import Path
+
+from machine import cpu_name, ru_maxrss_mb, status_mb  # benchmarks/machine.py, beside this script
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -81,34 +82,10 @@ def quiet() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def status_mb() -> dict:
-    """VmRSS / VmHWM / RssAnon / RssFile of this process in MiB (Linux)."""
-    out = {}
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
-                out[key] = int(value.split()[0]) / 1024
-    except OSError:
-        pass
-    return out
-
-
-def ru_maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def machine() -> dict:
     import lightning
 
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     return {
         "platform": platform.platform(),
         "cpu": cpu,
