@@ -57,7 +57,7 @@ from novelview import metrics as M
 from novelview.data.pairs import MODES, pair_table
 from novelview.data.store import ViewStore
 from novelview.errors import NovelviewError
-from novelview.images import to_model_input
+from novelview.images import alpha_of, to_model_input
 from novelview.models.io import load_model, resolve
 
 PAIR_RULE = (
@@ -71,11 +71,6 @@ AGGREGATION = (
     "Mean over pairs of the per-pair metric; NaN (empty target mask, masked metrics) and +inf (PSNR of "
     "identical images) are left out and counted in 'left_out'. PSNR is the mean of per-image PSNR."
 )
-
-
-def _target_alpha(views_uint8: np.ndarray) -> torch.Tensor:
-    """(N, H, W, 4) uint8 RGBA -> (N, 1, H, W) float alpha in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(views_uint8[..., 3])).float().div_(255.0).unsqueeze(1)
 
 
 def _angle_key(deg: float) -> str:
@@ -140,7 +135,7 @@ def _gather(store: ViewStore, table: np.ndarray, elevation_index: int):
     """A batch of pairs at once by fancy indexing of the memory-mapped views."""
     src = np.asarray(store.views[table[:, 0], elevation_index, table[:, 1]])
     tgt = np.asarray(store.views[table[:, 0], elevation_index, table[:, 2]])
-    return to_model_input(src), to_model_input(tgt), _target_alpha(tgt)
+    return to_model_input(src), to_model_input(tgt), alpha_of(tgt)
 
 
 @torch.no_grad()

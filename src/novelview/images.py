@@ -36,6 +36,11 @@ def to_model_input(images_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
     return tensor.float().mul_(2.0 / 255.0).sub_(1.0)
 
 
+def alpha_of(rgba_uint8: np.ndarray) -> torch.Tensor:
+    """(N, H, W, 4) uint8 RGBA -> (N, 1, H, W) float32 alpha in [0, 1] (for masked metrics)."""
+    return torch.from_numpy(np.ascontiguousarray(rgba_uint8[..., 3])).float().div_(255.0).unsqueeze(1)
+
+
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """(N, 3, H, W) float in [-1, 1] -> (N, H, W, 3) uint8, shown as (y + 1) * 127.5."""
     array = images.detach().float().clamp(-1, 1).add(1).mul(127.5).round()
