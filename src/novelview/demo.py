@@ -14,7 +14,7 @@ from PIL import Image
 
 from novelview.data.render import RenderSettings
 from novelview.data.store import RenderJob, ViewStore, render_dataset
-from novelview.generate import generate_views
+from novelview.generate import generate_views, model_size
 from novelview.images import composite_on_white, make_grid
 from novelview.models.io import load_model, shipped_names
 
@@ -36,7 +36,7 @@ def run_demo(out: str | Path, per_category: int = 8, max_pairs: int = 3000, work
         from novelview.errors import NovelviewError
 
         raise NovelviewError("no shipped weights are installed: reinstall novelview (pip install -e .)")
-    size = int(load_model(models[0]).config.get("image_size", 64))
+    size = model_size(load_model(models[0]))
     data_dir = out / "data"
     job = RenderJob("procedural:all", data_dir, RenderSettings(size=size), models=per_category,
                     seed=DEMO_SEED, workers=workers, test_share=1.0, overwrite=True)

@@ -201,8 +201,6 @@ class PairDataModule(L.LightningDataModule):
         self.data_dir, self.config = Path(data_dir), config
         d = config["data"]
         store = ViewStore(self.data_dir)
-        if config["model"]["name"] == "autoencoder" and d["pairs"] != "fixed":
-            raise NovelviewError("the autoencoder only learns +30 degree pairs: set data.pairs=fixed")
         self.train_set = PairDataset(store, "train", d["pairs"], d["fixed_step"], d["elevation_index"])
         if len(self.train_set) == 0:
             raise NovelviewError(f"{self.data_dir} has no training models: render more models")
@@ -289,6 +287,7 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
         raise NovelviewError(f"nothing to resume: {last} does not exist")
     if not resume and last.exists():
         raise NovelviewError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
+    cfg.check(config)  # also for configs built in code rather than read by load_config
     L.seed_everything(config["seed"], workers=True, verbose=False)
     data = PairDataModule(data_dir, config)
     module = SynthesisModule(config)

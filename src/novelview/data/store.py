@@ -262,14 +262,13 @@ def write_pngs(out: Path) -> None:
 
 def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> dict:
     """Combine the parts of shard folders rendered with ``--shard K/N`` into one finished data set."""
-    identities, shards, splits, listed = [], set(), [], []
+    identities, splits, listed = [], [], []
     for d in shard_dirs:
         path = Path(d) / "settings.json"
         if not path.exists():
             raise NovelviewError(f"{d} is not a render folder (no settings.json)")
         info = json.loads(path.read_text())
         identities.append(info["identity"])
-        shards.add(tuple(info["shard"]))
         splits.append(info.get("split", {}))
         listed.append(info.get("model_ids"))
     if any(i != identities[0] for i in identities):
@@ -281,10 +280,10 @@ def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> di
     if any(ids is not None and ids != model_ids for ids in listed):
         raise NovelviewError(f"the models of {job.source} changed since the shards were rendered; render them again")
     _prepare_folder(job, model_ids)
-    for d in shard_dirs:
-        for part in sorted((Path(d) / "parts").glob("*")):
-            if not part.name.endswith(".tmp.npy") and Path(d).resolve() != out.resolve():
-                shutil.copy2(part, out / "parts" / part.name)
+    copies = [part for d in shard_dirs if Path(d).resolve() != out.resolve()
+              for part in sorted((Path(d) / "parts").glob("*")) if not part.name.endswith(".tmp.npy")]
+    for part in tqdm(copies, desc="merge", unit="file", disable=not progress):
+        shutil.copy2(part, out / "parts" / part.name)
     _write_json(out / "settings.json",
                 {"identity": identities[0], "shard": [0, 1], "split": _split_settings(job), "model_ids": model_ids})
     finish(out, refs, job)

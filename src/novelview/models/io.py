@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
 from safetensors.torch import load_file, save_file
 
 from novelview.errors import NovelviewError
@@ -98,8 +97,3 @@ def load_model(path_or_name: str | Path, expect: str | None = None, device: str 
     model.load_state_dict(state)
     model.info = {k: v for k, v in config.items() if k not in ("format", "options")}
     return model.to(device).eval()
-
-
-def state_shapes_match(model: torch.nn.Module, state: dict) -> bool:
-    own = model.state_dict()
-    return own.keys() == state.keys() and all(own[k].shape == state[k].shape for k in own)
