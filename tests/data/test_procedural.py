@@ -18,17 +18,17 @@ SMALL = RenderSettings(size=16, azimuths=6, supersample=2)
 
 @pytest.mark.parametrize("category", procedural.CATEGORIES)
 def test_same_seed_gives_byte_identical_views(category):
-    first = Renderer(procedural.make_model(category, 7, 3), SMALL).render_all()
-    second = Renderer(procedural.make_model(category, 7, 3), SMALL).render_all()
+    first = Renderer(procedural.make_model(category, 7, 3), SMALL).render_all()[0]
+    second = Renderer(procedural.make_model(category, 7, 3), SMALL).render_all()[0]
     assert first.tobytes() == second.tobytes()
     assert first[..., 3].any()
 
 
 @pytest.mark.parametrize("category", procedural.CATEGORIES)
 def test_other_seed_or_index_gives_another_model(category):
-    base = Renderer(procedural.make_model(category, 0, 0), SMALL).render_all()
-    other_seed = Renderer(procedural.make_model(category, 1, 0), SMALL).render_all()
-    other_index = Renderer(procedural.make_model(category, 0, 1), SMALL).render_all()
+    base = Renderer(procedural.make_model(category, 0, 0), SMALL).render_all()[0]
+    other_seed = Renderer(procedural.make_model(category, 1, 0), SMALL).render_all()[0]
+    other_index = Renderer(procedural.make_model(category, 0, 1), SMALL).render_all()[0]
     assert base.tobytes() != other_seed.tobytes()
     assert base.tobytes() != other_index.tobytes()
 

@@ -72,7 +72,7 @@ def test_object_is_normalised_to_the_same_framing_whatever_its_size_and_position
 def test_alpha_is_the_exact_share_of_rays_that_hit():
     surface = _sphere()
     lo = Renderer(surface, RenderSettings(size=16, azimuths=1, supersample=2)).render_view(0.0)
-    hi = Renderer(surface, RenderSettings(size=32, azimuths=1, supersample=1)).render_view(0.0)
+    hi = Renderer(surface, RenderSettings(size=32, azimuths=1, supersample=1, key_light=0.0)).render_view(0.0)
     # (16 px, 2x2 rays) casts exactly the rays of (32 px, 1 ray): alpha must be their hit count.
     hits = (hi[..., 3] > 0).reshape(16, 2, 16, 2).sum((1, 3))
     np.testing.assert_array_equal(lo[..., 3], np.rint(hits / 4 * 255).astype(np.uint8))
@@ -149,10 +149,32 @@ def test_elevation_looks_down_from_above():
 
 # --- colours ----------------------------------------------------------------------------------
 
+# The shading formulas below are those of the camera light alone; the key light has its own test.
+CAMERA_LIGHT_ONLY = RenderSettings(size=16, azimuths=1, supersample=1, key_light=0.0)
+
+
+def test_the_key_light_lights_faces_turned_up_more_than_faces_turned_down():
+    # Two quads tilted 50 degrees about x, one facing up-front, one facing down-front: the camera
+    # light alone shades them equally; the key light (above the camera) brightens the upper one.
+    def tilted(up: bool):
+        surface = _quad((0.8, 0.8, 0.8))
+        a = math.radians(50.0 if up else -50.0)
+        rot = np.array([[1, 0, 0], [0, math.cos(a), math.sin(a)], [0, -math.sin(a), math.cos(a)]])
+        surface.vertices = surface.vertices @ rot.T
+        return surface
+
+    keyed = RenderSettings(size=16, azimuths=1, supersample=1, key_light=0.4)
+    up_lit = Renderer(tilted(True), keyed).render_view(0.0)[8, 8, :3].astype(int)
+    down_lit = Renderer(tilted(False), keyed).render_view(0.0)[8, 8, :3].astype(int)
+    assert (up_lit - down_lit).min() > 20
+    plain_up = Renderer(tilted(True), CAMERA_LIGHT_ONLY).render_view(0.0)[8, 8, :3].astype(int)
+    plain_down = Renderer(tilted(False), CAMERA_LIGHT_ONLY).render_view(0.0)[8, 8, :3].astype(int)
+    assert np.abs(plain_up - plain_down).max() <= 4  # pixel (8, 8) looks a little below the axis
+
 
 @pytest.mark.parametrize("rgb", [(0.8, 0.3, 0.1), (0.2, 0.6, 0.9), (1.0, 1.0, 1.0)])
 def test_face_towards_the_camera_shows_its_own_colour(rgb):
-    view = Renderer(_quad(rgb), RenderSettings(size=16, azimuths=1, supersample=1)).render_view(0.0)
+    view = Renderer(_quad(rgb), CAMERA_LIGHT_ONLY).render_view(0.0)
     np.testing.assert_allclose(view[8, 8, :3], np.rint(np.array(rgb) * 255), atol=1)
     assert view[8, 8, 3] == 255
 
@@ -160,7 +182,7 @@ def test_face_towards_the_camera_shows_its_own_colour(rgb):
 @pytest.mark.parametrize("angle", [45.0, 60.0])
 def test_tilted_face_is_shaded_in_linear_light(angle):
     rgb = np.array([0.8, 0.5, 0.2])
-    settings = RenderSettings(size=16, azimuths=1, supersample=1)
+    settings = CAMERA_LIGHT_ONLY
     view = Renderer(_quad(tuple(rgb), angle), settings).render_view(0.0)
     a = math.radians(angle)
     ray = camera_rays(0.0, 0.0, settings)[1][8 * 16 + 8]  # the pixel's ray, a little off the axis
@@ -177,7 +199,7 @@ def test_tilted_face_is_shaded_in_linear_light(angle):
 
 def test_ambient_one_gives_flat_colour():
     rgb = (0.3, 0.7, 0.4)
-    settings = RenderSettings(size=16, azimuths=1, supersample=1, ambient=1.0)
+    settings = RenderSettings(size=16, azimuths=1, supersample=1, ambient=1.0, key_light=0.0)
     view = Renderer(_quad(rgb, 70.0), settings).render_view(0.0)
     np.testing.assert_allclose(view[8, 8, :3], np.rint(np.array(rgb) * 255), atol=1)
 
@@ -188,7 +210,7 @@ def test_vertex_colours_are_interpolated():
     per_vertex = np.array([[1, 0, 0], [0, 0, 1], [0, 0, 1], [1, 0, 0]], np.float32)  # left red, right blue
     surface = Surface(v, faces, per_vertex[faces])
     assert not surface.is_flat
-    view = Renderer(surface, RenderSettings(size=32, azimuths=1, supersample=1)).render_view(0.0)
+    view = Renderer(surface, RenderSettings(size=32, azimuths=1, supersample=1, key_light=0.0)).render_view(0.0)
     row = view[16, :, :3].astype(int)
     covered = np.nonzero(view[16, :, 3] == 255)[0]
     left, right = row[covered[0] + 1], row[covered[-1] - 1]
@@ -211,7 +233,7 @@ def test_texture_is_sampled_with_v_up():
     uv = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
     surface = Surface(v, faces, np.full((2, 3, 3), 0.5, np.float32), uv[faces], np.zeros(2, np.int32), [tex])
     assert not surface.is_flat
-    view = Renderer(surface, RenderSettings(size=32, azimuths=1, supersample=1)).render_view(0.0)
+    view = Renderer(surface, RenderSettings(size=32, azimuths=1, supersample=1, key_light=0.0)).render_view(0.0)
     quarter = [(10, 10, (255, 0, 0)), (10, 21, (0, 255, 0)), (21, 10, (0, 0, 255)), (21, 21, (255, 255, 0))]
     for row, col, colour in quarter:
         np.testing.assert_allclose(view[row, col, :3], colour, atol=3)

@@ -13,7 +13,7 @@ from novelview.data.render import RenderSettings, Renderer
 from novelview.data.sources import ModelRef, list_models, load_surface, parse_source
 from novelview.errors import NovelviewError
 
-VIEW = RenderSettings(size=32, azimuths=1, supersample=1)
+VIEW = RenderSettings(size=32, azimuths=1, supersample=1, key_light=0.0)  # colours as stored: camera light only
 
 # A unit square at z=0 facing +z (the azimuth-0 camera), with UVs (0,0) bottom-left to (1,1) top-right.
 QUAD_OBJ = """mtllib quad.mtl

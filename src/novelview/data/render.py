@@ -5,21 +5,27 @@ Conventions (tested in tests/data/test_render.py):
   camera counter-clockwise seen from above: azimuth 90 looks from +x.
 - The object is centred on its bounding-box centre and scaled to a unit bounding sphere, so it
   fills the frame the same way at every azimuth and elevation and is never cut off.
-- Shading: ambient + Lambert from a light at the camera, two-sided, computed in linear light
-  and stored as sRGB. Each pixel averages ``supersample``^2 rays; alpha is the exact share of
-  rays that hit the object. Output is straight (not premultiplied) RGBA uint8.
+- Shading: ambient + Lambert from a light at the camera and a key light above-left of it (it
+  moves with the camera, so a white object reads against white at every azimuth), two-sided,
+  computed in linear light and stored as sRGB. Each pixel averages ``supersample``^2 rays;
+  alpha is the exact share of rays that hit the object. Output is straight RGBA uint8.
+- Depth: per pixel, the mean distance along the rays that hit (in bounding-sphere radii; 0 where
+  nothing was hit), float16; ``novelview.data.visibility`` reprojects it.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 from embreex import rtcore_scene
 from embreex.mesh_construction import TriangleMesh
 
+from novelview.data.camera import orbit_camera, pixel_rays
 from novelview.data.surface import Surface
+
+# Where the key light stands, in the camera's frame (right, up, towards the camera): above-left.
+KEY_LIGHT_DIRECTION = np.array([-0.45, 0.75, 0.5]) / np.linalg.norm([-0.45, 0.75, 0.5])
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,20 @@ class RenderSettings:
     ambient: float = 0.35
     camera_distance: float = 2.6  # in units of the bounding-sphere radius
     margin: float = 0.96  # the bounding sphere spans this share of the half-frame
+    key_light: float = 0.4  # share of the direct light from the key light (0: camera light only)
+    azimuth_jitter: float = 0.0  # degrees: each view's azimuth is offset by up to +-jitter/2
+    depth: bool = True  # also store per-pixel depth (depth.npy)
+
+    # Data sets written before a setting existed were made as if it had this value.
+    LEGACY = {"key_light": 0.0, "azimuth_jitter": 0.0, "depth": False}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "RenderSettings":
+        """Settings as stored in a data set's metadata (older sets lack the newer keys)."""
+        known = {f.name for f in fields(cls)}
+        merged = {**cls.LEGACY, **{k: v for k, v in values.items() if k in known}}
+        merged["elevations"] = tuple(merged.get("elevations", (0.0,)))
+        return cls(**merged)
 
     @property
     def azimuth_degrees(self) -> np.ndarray:
@@ -65,24 +85,19 @@ def normalise(vertices: np.ndarray) -> np.ndarray:
 
 def camera_rays(azimuth_deg: float, elevation_deg: float, settings: RenderSettings):
     """Origins and unit directions of all rays of one view: (size*s)^2 rays, row-major from the top."""
-    az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
-    d = settings.camera_distance
-    eye = d * np.array([math.cos(el) * math.sin(az), math.sin(el), math.cos(el) * math.cos(az)])
-    forward = -eye / np.linalg.norm(eye)
-    right = np.cross(forward, [0.0, 1.0, 0.0])
-    if np.linalg.norm(right) < 1e-8:  # looking straight down or up
-        right = np.array([math.cos(az), 0.0, -math.sin(az)])
-    right /= np.linalg.norm(right)
-    up = np.cross(right, forward)
-    # The unit sphere's silhouette has half-angle asin(1/d); fit it into `margin` of the half-frame.
-    half_extent = math.tan(math.asin(1.0 / d)) / settings.margin
-    n = settings.size * settings.supersample
-    ticks = ((np.arange(n) + 0.5) / n * 2.0 - 1.0) * half_extent
-    xs, ys = np.meshgrid(ticks, -ticks)  # image rows go downwards
-    dirs = forward + xs[..., None] * right + ys[..., None] * up
-    dirs = dirs.reshape(-1, 3)
-    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-    return np.broadcast_to(eye, dirs.shape).copy(), dirs
+    camera = orbit_camera(azimuth_deg, elevation_deg, settings.camera_distance, settings.margin)
+    return pixel_rays(camera, settings.size * settings.supersample)
+
+
+def view_azimuths(settings: RenderSettings, seed: int, model_index: int) -> np.ndarray:
+    """(elevations, azimuths) degrees of one model's views: the even grid, each view offset by a
+    seeded uniform draw in [-jitter/2, jitter/2] when ``azimuth_jitter`` is set."""
+    grid = np.broadcast_to(settings.azimuth_degrees, (len(settings.elevations), settings.azimuths))
+    if settings.azimuth_jitter <= 0:
+        return grid.copy()
+    rng = np.random.default_rng([seed, model_index, 0x7177])
+    half = settings.azimuth_jitter / 2.0
+    return grid + rng.uniform(-half, half, size=grid.shape)
 
 
 class Renderer:
@@ -120,37 +135,57 @@ class Renderer:
 
     def render_view(self, azimuth_deg: float, elevation_deg: float = 0.0) -> np.ndarray:
         """One (size, size, 4) uint8 straight-alpha sRGB view."""
-        s, size = self.settings.supersample, self.settings.size
-        origins, dirs = camera_rays(azimuth_deg, elevation_deg, self.settings)
+        return self.render_view_and_depth(azimuth_deg, elevation_deg)[0]
+
+    def render_view_and_depth(self, azimuth_deg: float, elevation_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """One view: (size, size, 4) uint8 straight-alpha sRGB, and (size, size) float16 depth."""
+        st = self.settings
+        s, size = st.supersample, st.size
+        camera = orbit_camera(azimuth_deg, elevation_deg, st.camera_distance, st.margin)
+        origins, dirs = pixel_rays(camera, size * s)
         hit = self.scene.run(origins.astype(np.float32), dirs.astype(np.float32), output=1)
         ray = np.flatnonzero(hit["primID"] >= 0)
         tri = hit["primID"][ray].astype(np.int64)
         u, v = hit["u"][ray].astype(np.float64), hit["v"][ray].astype(np.float64)
         bary = np.clip(np.stack([1.0 - u - v, u, v], axis=1), 0.0, 1.0)
-        cos = np.abs(np.einsum("nc,nc->n", self.normals[tri], dirs[ray]))
-        ambient = self.settings.ambient
-        lit = self._albedo(tri, bary) * (ambient + (1.0 - ambient) * cos)[:, None]
+        facing = np.einsum("nc,nc->n", self.normals[tri], dirs[ray])
+        direct = np.abs(facing)  # the camera light, two-sided
+        if st.key_light > 0:
+            # Turn each normal towards the camera (two-sided), then light it from the key.
+            key = KEY_LIGHT_DIRECTION @ np.stack([camera.right, camera.up, -camera.forward])
+            towards_camera = -np.sign(facing)[:, None] * self.normals[tri]
+            key_cos = np.clip(towards_camera @ key, 0.0, None)
+            direct = (1.0 - st.key_light) * direct + st.key_light * key_cos
+        lit = self._albedo(tri, bary) * (st.ambient + (1.0 - st.ambient) * direct)[:, None]
         n = size * s
         colour_sum = np.zeros((n * n, 3))
         colour_sum[ray] = lit
         hit_mask = np.zeros(n * n)
         hit_mask[ray] = 1.0
+        distance = np.zeros(n * n)
+        distance[ray] = hit["tfar"][ray]
         # Pool the s x s rays of each pixel.
         colour_sum = colour_sum.reshape(size, s, size, s, 3).sum((1, 3))
         hits = hit_mask.reshape(size, s, size, s).sum((1, 3))
         colour = colour_sum / np.maximum(hits, 1)[..., None]
+        depth = distance.reshape(size, s, size, s).sum((1, 3)) / np.maximum(hits, 1)
         rgba = np.empty((size, size, 4), np.uint8)
         rgba[..., :3] = np.rint(linear_to_srgb(colour) * 255)
         rgba[..., 3] = np.rint(hits / (s * s) * 255)
         rgba[..., :3][hits == 0] = 0
-        return rgba
+        return rgba, depth.astype(np.float16)
 
-    def render_all(self) -> np.ndarray:
-        """All views: (elevations, azimuths, size, size, 4) uint8."""
+    def render_all(self, azimuths: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """All views and depths: (elevations, azimuths, size, size, 4) uint8 and (E, A, size, size)
+        float16. ``azimuths`` (E, A) degrees defaults to the settings' even grid at every elevation."""
         st = self.settings
-        return np.stack(
-            [np.stack([self.render_view(a, e) for a in st.azimuth_degrees]) for e in st.elevations]
-        )
+        if azimuths is None:
+            azimuths = np.broadcast_to(st.azimuth_degrees, (len(st.elevations), st.azimuths))
+        out = [[self.render_view_and_depth(float(a), float(e)) for a in row]
+               for e, row in zip(st.elevations, azimuths)]
+        views = np.stack([np.stack([v for v, _ in row]) for row in out])
+        depth = np.stack([np.stack([d for _, d in row]) for row in out])
+        return views, depth
 
 
 def sample_bilinear(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
@@ -169,4 +204,4 @@ def sample_bilinear(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
 
 def render_surface(surface: Surface, settings: RenderSettings = RenderSettings()) -> np.ndarray:
     """Render all views of one surface: (elevations, azimuths, size, size, 4) uint8."""
-    return Renderer(surface, settings).render_all()
+    return Renderer(surface, settings).render_all()[0]

@@ -6,7 +6,10 @@ Folder layout:
     parts/          one finished model per file while rendering (NNNNNN.npy, or NNNNNN.skip.json
                     with the reason); an interrupted render resumes from these
     views.npy       uint8 (models, elevations, azimuths, H, W, 4), memory-mapped when read
-    meta.json       angles, size, source, renderer settings, model ids and categories, skipped models
+    depth.npy       float16 (models, elevations, azimuths, H, W) ray distance, 0 = background
+                    (when rendered with depth, the default)
+    meta.json       angles, size, source, renderer settings, model ids and categories, skipped
+                    models; with azimuth jitter, every view's exact azimuth
     split.json      model indices (into views.npy) of train / val / test
     png/            optional: every view as a PNG, for looking at
 """
@@ -24,7 +27,7 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
-from novelview.data.render import RenderSettings, Renderer
+from novelview.data.render import RenderSettings, Renderer, view_azimuths
 from novelview.data.sources import ModelRef, list_models, load_surface
 from novelview.errors import NovelviewError
 
@@ -68,18 +71,31 @@ def _write_json(path: Path, obj) -> None:
 
 
 def _render_one(args) -> tuple[int, str | None]:
-    """Worker: render model ``i`` into parts/; returns (i, reason it was skipped or None)."""
-    i, ref, settings, up_axis, parts_dir = args
+    """Worker: render model ``i`` into parts/; returns (i, reason it was skipped or None).
+
+    The views file is written last: its presence marks the model as finished, so a depth file
+    without it is simply rendered again.
+    """
+    i, ref, settings, up_axis, parts_dir, seed = args
+    azimuths = view_azimuths(settings, seed, i)
     try:
-        views = Renderer(load_surface(ref, up_axis), settings).render_all()
+        views, depth = Renderer(load_surface(ref, up_axis), settings).render_all(azimuths)
     except (ValueError, IndexError, MemoryError, RuntimeError) as exc:
         reason = str(exc) or type(exc).__name__
         _write_json(parts_dir / f"{i:06d}.skip.json", {"model_id": ref.model_id, "reason": reason})
         return i, reason
-    tmp = parts_dir / f"{i:06d}.tmp.npy"
-    np.save(tmp, views)
-    os.replace(tmp, parts_dir / f"{i:06d}.npy")
+    if settings.depth:
+        _save_atomic(parts_dir / f"{i:06d}.depth", depth)
+    _save_atomic(parts_dir / f"{i:06d}.npy", views)
     return i, None
+
+
+def _save_atomic(path: Path, array: np.ndarray) -> None:
+    """np.save to ``path`` through a temporary file (named *.tmp.npy, which merge never copies)."""
+    tmp = path.with_name(path.name.split(".")[0] + (".depth" if path.suffix == ".depth" else "") + ".tmp.npy")
+    with open(tmp, "wb") as handle:
+        np.save(handle, array)
+    os.replace(tmp, path)
 
 
 def _prepare_folder(job: RenderJob, model_ids: list[str] | None = None) -> None:
@@ -142,7 +158,7 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict:
     _prepare_folder(job, model_ids)
     parts = out / "parts"
     todo = [
-        (i, ref, job.settings, job.up_axis, parts)
+        (i, ref, job.settings, job.up_axis, parts, job.seed)
         for i, ref in enumerate(refs)
         if i % n == k and not (parts / f"{i:06d}.npy").exists() and not (parts / f"{i:06d}.skip.json").exists()
     ]
@@ -187,6 +203,14 @@ def finish(out: Path, refs: list[ModelRef], job: RenderJob) -> None:
         views[row] = np.load(parts / f"{i:06d}.npy")
     views.flush()
     del views
+    if st.depth:
+        depth_tmp = out / "depth.tmp.npy"
+        depth = open_memmap(depth_tmp, mode="w+", dtype=np.float16, shape=shape[:5])
+        for row, (i, _) in enumerate(kept):
+            depth[row] = np.load(parts / f"{i:06d}.depth")
+        depth.flush()
+        del depth
+        os.replace(depth_tmp, out / "depth.npy")
     os.replace(tmp, out / "views.npy")
     meta = {
         **job.identity(),
@@ -198,6 +222,8 @@ def finish(out: Path, refs: list[ModelRef], job: RenderJob) -> None:
         "source_paths": [ref.path for _, ref in kept],
         "skipped": skipped,
     }
+    if st.azimuth_jitter > 0:
+        meta["view_azimuth_degrees"] = [np.round(view_azimuths(st, job.seed, i), 6).tolist() for i, _ in kept]
     _write_json(out / "split.json", split)
     _write_json(out / "meta.json", meta)
     if job.png:
@@ -291,8 +317,7 @@ def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> di
 
 
 def _job_from_identity(identity: dict, out: Path, split: dict | None = None) -> RenderJob:
-    r = identity["render"]
-    settings = RenderSettings(**{**r, "elevations": tuple(r["elevations"])})
+    settings = RenderSettings.from_dict(identity["render"])
     split = split or {}
     return RenderJob(identity["source"], out, settings, identity["models"], identity["seed"], identity["up_axis"],
                      val_share=split.get("val_share", 0.0), test_share=split.get("test_share", 0.2),
@@ -311,7 +336,7 @@ def _summary(out: Path) -> dict:
 
 
 class ViewStore:
-    """A finished data set folder, read-only; views are memory-mapped, never loaded whole."""
+    """A finished data set folder, read-only; views (and depth) are memory-mapped, never loaded whole."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -322,6 +347,8 @@ class ViewStore:
         self.meta = json.loads((self.path / "meta.json").read_text())
         self.split = json.loads((self.path / "split.json").read_text())
         self.views = np.load(self.path / "views.npy", mmap_mode="r")
+        depth_path = self.path / "depth.npy"
+        self.depth = np.load(depth_path, mmap_mode="r") if depth_path.exists() else None
 
     @property
     def model_ids(self) -> list[str]:
@@ -333,6 +360,7 @@ class ViewStore:
 
     @property
     def azimuth_degrees(self) -> list[float]:
+        """The even azimuth grid (each view's exact azimuth: ``view_azimuths``)."""
         return self.meta["azimuth_degrees"]
 
     @property
@@ -346,6 +374,16 @@ class ViewStore:
     @property
     def image_size(self) -> int:
         return self.views.shape[3]
+
+    @property
+    def settings(self) -> RenderSettings:
+        return RenderSettings.from_dict(self.meta["render"])
+
+    def view_azimuths(self) -> np.ndarray:
+        """(models, elevations, azimuths) float64: the exact azimuth of every view, in degrees."""
+        if "view_azimuth_degrees" in self.meta:
+            return np.asarray(self.meta["view_azimuth_degrees"], np.float64)
+        return np.broadcast_to(np.asarray(self.azimuth_degrees, np.float64), self.views.shape[:3]).copy()
 
     def indices(self, split: str) -> list[int]:
         """Model indices of a split ('train', 'val', 'test' or 'all')."""
