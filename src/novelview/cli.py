@@ -101,19 +101,28 @@ def merge(shards, out) -> None:
 @click.option("--strategy", default=None, help="auto, ddp, ddp_spawn, ...")
 @click.option("--num-nodes", type=int, default=None)
 @click.option("--precision", default=None, help="32-true, 16-mixed, bf16-mixed")
+@click.option("--threads", type=int, default=None, help="torch threads per process (default: cores / devices)")
 @click.option("--resume", is_flag=True, help="continue from the run folder's last checkpoint")
 @click.argument("overrides", nargs=-1)
 def train(config_path, data, out, max_steps, max_epochs, devices, accelerator, strategy, num_nodes, precision,
-          resume, overrides) -> None:
+          threads, resume, overrides) -> None:
     """Train a model; OVERRIDES are section.key=value (e.g. optim.lr=0.0005)."""
+    import signal
+
     from novelview.config import load_config
+    from novelview.train import TrainingInterrupted
     from novelview.train import train as run_training
 
     flags = {"max_steps": max_steps, "max_epochs": max_epochs, "devices": _int_or_text(devices),
-             "accelerator": accelerator, "strategy": strategy, "num_nodes": num_nodes, "precision": precision}
+             "accelerator": accelerator, "strategy": strategy, "num_nodes": num_nodes, "precision": precision,
+             "threads": threads}
     extra = [f"trainer.{k}={v}" for k, v in flags.items() if v is not None]
     config = load_config(config_path, [*overrides, *extra])
-    result = run_training(config, data, out, resume=resume)
+    try:
+        result = run_training(config, data, out, resume=resume)
+    except TrainingInterrupted as stopped:
+        click.echo(f"{stopped}", err=True)
+        sys.exit(143 if stopped.signum == signal.SIGTERM else 130)
     if "export" in result:
         click.echo(json.dumps(result, indent=2))
 
@@ -136,12 +145,16 @@ def export(checkpoint, out) -> None:
 
 @cli.command()
 @click.option("--image", required=True, type=click.Path(path_type=Path), help="PNG/JPEG/... of one object")
-@click.option("--azimuth", type=float, default=None, help="rotation in degrees (a multiple of 10)")
-@click.option("--turntable", is_flag=True, help="all 36 views as a GIF and a contact sheet")
+@click.option("--azimuth", type=float, default=None, help="turn the object by this many degrees")
+@click.option("--elevation", type=float, default=None, help="see it from this elevation (default: the input's)")
+@click.option("--source-elevation", type=float, default=None,
+              help="the elevation the input was seen from (default: the lowest the model was trained at)")
+@click.option("--turntable", is_flag=True, help="a full turn as a GIF and a contact sheet")
+@click.option("--frames", type=int, default=36, show_default=True, help="views in a turntable")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="folder to write")
-@click.option("--model", "model_spec", default=None, help="shipped name or export folder (default: pose_encoder)")
-def generate(image, azimuth, turntable, out, model_spec) -> None:
-    """Draw the object in IMAGE from another azimuth, or all 36."""
+@click.option("--model", "model_spec", default=None, help="shipped name or export folder (default: the default model)")
+def generate(image, azimuth, elevation, source_elevation, turntable, frames, out, model_spec) -> None:
+    """Draw the object in IMAGE from another viewpoint, or a whole turn of it."""
     from PIL import Image as PILImage
 
     from novelview import generate as gen
@@ -156,11 +169,14 @@ def generate(image, azimuth, turntable, out, model_spec) -> None:
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(image).stem
     if turntable:
-        files = gen.save_turntable(gen.turntable(model, rgb), rgb, out, f"{stem}_turntable")
+        views = gen.turntable(model, rgb, frames, elevation, source_elevation)
+        suffix = "" if elevation is None else f"_el{elevation:g}"
+        files = gen.save_turntable(views, rgb, out, f"{stem}_turntable{suffix}")
         click.echo(f"wrote {files['gif']} and {files['sheet']}")
     else:
-        view = gen.generate_views(model, rgb, [azimuth])[0]
-        path = out / f"{stem}_az{azimuth:g}.png"
+        view = gen.generate_views(model, rgb, [azimuth], elevation, source_elevation)[0]
+        suffix = "" if elevation is None else f"_el{elevation:g}"
+        path = out / f"{stem}_az{azimuth:g}{suffix}.png"
         PILImage.fromarray(view).save(path)
         click.echo(f"wrote {path}")
 
@@ -183,22 +199,37 @@ def sheet(data, out, per_category, azimuth_step, split) -> None:
 @click.option("--model", "model_specs", multiple=True, required=True, help="shipped name or export folder; repeat to compare")
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--split", default="test", show_default=True)
-@click.option("--pairs", type=click.Choice(["from_zero", "all", "fixed"]), default="from_zero", show_default=True,
-              help="from_zero: the original protocol (source azimuth 0); all: any source azimuth")
+@click.option("--pairs", type=click.Choice(["from_zero", "all", "fixed", "offgrid"]), default="from_zero",
+              show_default=True, help="from_zero: the original protocol (source azimuth 0); all: any source view; "
+              "offgrid: from_zero on a finer grid, rotations off the --grid-step grid against those on it")
+@click.option("--elevations", type=click.Choice(["same", "any"]), default="same", show_default=True,
+              help="any: source and target may differ in elevation")
+@click.option("--grid-step", type=float, default=10.0, show_default=True, help="the training grid (offgrid pairs)")
 @click.option("--max-pairs", type=int, default=None, help="seeded sample of at most N pairs")
 @click.option("--batch-size", type=int, default=256, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def evaluate(data, model_specs, out, split, pairs, max_pairs, batch_size, seed) -> None:
-    """Metrics by rotation angle and category, a plot and a grid, for one or more models."""
-    from novelview.evaluate import evaluate as run_evaluation
-    from novelview.report import COLUMNS, metric_rows
+@click.option("--threads", type=int, default=None, help="torch threads (default: all cores)")
+@click.option("--no-accuracy", is_flag=True, help="skip pose and identity accuracy (faster)")
+def evaluate(data, model_specs, out, split, pairs, elevations, grid_step, max_pairs, batch_size, seed, threads,
+             no_accuracy) -> None:
+    """Models beside two trivial baselines: metrics by category, rotation and elevation, a plot and a grid."""
+    import torch
 
-    results = run_evaluation(data, list(model_specs), out, split=split, pairs=pairs, batch_size=batch_size,
-                             max_pairs=max_pairs, seed=seed)
-    header = ["model", "pairs", *[h for _, h, _ in COLUMNS]]
-    click.echo(" | ".join(header))
-    for row in metric_rows(results):
-        click.echo(" | ".join(row))
+    from novelview.evaluate import evaluate as run_evaluation
+    from novelview.report import metric_rows, text_table
+
+    if threads is not None:
+        if threads < 1:
+            raise NovelviewError(f"--threads must be at least 1, not {threads}")
+        torch.set_num_threads(threads)
+    results = run_evaluation(data, list(model_specs), out, split=split, pairs=pairs, elevations=elevations,
+                             batch_size=batch_size, max_pairs=max_pairs, seed=seed, accuracy=not no_accuracy,
+                             grid_step=grid_step)
+    click.echo(text_table(*metric_rows(results)))
+    for label, entry in results["models"].items():
+        for key in ("offgrid", "elevation_change"):
+            if key in entry:
+                click.echo(f"{label} {key}: {json.dumps(entry[key], default=str)[:400]}")
     click.echo(f"wrote {out}/metrics.json, metrics.csv, error_by_angle.png, grid.png")
 
 
