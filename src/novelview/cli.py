@@ -43,7 +43,10 @@ def cli() -> None:
 @click.option("--workers", type=int, default=0, help="processes (default: all cores)")
 @click.option("--size", type=int, default=64, show_default=True)
 @click.option("--azimuths", type=int, default=36, show_default=True)
-@click.option("--elevations", default="0", show_default=True, help="degrees, comma-separated")
+@click.option("--elevations", default="0", show_default=True, help="degrees, comma-separated, e.g. 0,10,20,30")
+@click.option("--azimuth-jitter", type=float, default=0.0, show_default=True,
+              help="offset each view's azimuth by a seeded draw in [-DEG/2, DEG/2] (recorded per view)")
+@click.option("--depth/--no-depth", default=True, show_default=True, help="also store per-pixel depth (depth.npy)")
 @click.option("--supersample", type=int, default=3, show_default=True, help="rays per pixel side")
 @click.option("--up-axis", type=click.Choice(["y", "z"]), default="y", show_default=True)
 @click.option("--shard", default="0/1", show_default=True, help="render only shard K of N (merge with `novelview merge`)")
@@ -52,16 +55,18 @@ def cli() -> None:
 @click.option("--split-file", default=None, help="JSON {train: [model ids], val: [...], test: [...]}")
 @click.option("--png", is_flag=True, help="also write every view as PNG")
 @click.option("--overwrite", is_flag=True, help="replace a data set made with other settings")
-def render(source, out, models, seed, workers, size, azimuths, elevations, supersample, up_axis, shard,
-           val_share, test_share, split_file, png, overwrite) -> None:
+def render(source, out, models, seed, workers, size, azimuths, elevations, azimuth_jitter, depth, supersample, up_axis,
+           shard, val_share, test_share, split_file, png, overwrite) -> None:
     """Render meshes into a multi-view data set (views.npy, meta.json, split.json)."""
     from novelview.data.render import RenderSettings
     from novelview.data.store import RenderJob, render_dataset
 
     if size < 8 or azimuths < 2 or supersample < 1:
         raise NovelviewError("--size must be >= 8, --azimuths >= 2 and --supersample >= 1")
+    if not 0 <= azimuth_jitter < 360:
+        raise NovelviewError(f"--azimuth-jitter must be in [0, 360) degrees, not {azimuth_jitter:g}")
     settings = RenderSettings(size=size, azimuths=azimuths, elevations=_parse_elevations(elevations),
-                              supersample=supersample)
+                              supersample=supersample, azimuth_jitter=azimuth_jitter, depth=depth)
     job = RenderJob(source, out, settings, models, seed, up_axis, workers, _parse_shard(shard), png,
                     overwrite, val_share, test_share, split_file)
     summary = render_dataset(job)

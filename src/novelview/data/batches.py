@@ -93,6 +93,28 @@ def negatives(table: PairTable, pairs: Pairs, rng: np.random.Generator) -> tuple
     return wrong_pose, other_object
 
 
+VIEW_COLUMNS = ("source", "target", "wrong_pose", "other_object")  # after the object number in ``views``
+
+
+def pack(pairs: Pairs, negative_views: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """Pairs -> the loader's item: ``views`` int64 (N, 1 + V) of object number then view numbers
+    (source, target[, wrong pose, other object]) and ``angles`` float32 (N, 4) in the order of
+    ``ANGLES``; two arrays, so that a batch reaches the device in two copies."""
+    columns = [pairs.model, pairs.source_view, pairs.target_view, *(negative_views or ())]
+    return {"views": np.stack(columns, axis=1).astype(np.int64),
+            "angles": np.stack([getattr(pairs, name) for name in ANGLES], axis=1).astype(np.float32)}
+
+
+def read_pixels(item: dict, views: FileViews, depth: FileViews | None = None) -> dict:
+    """Add the item's views read from the file: ``pixels`` uint8 (N, V, H, W, 4) and, with depth,
+    ``depth`` (N, 2, H, W) of source and target."""
+    ids = item["views"][:, 1:]
+    item["pixels"] = views.gather(ids.reshape(-1)).reshape(*ids.shape, *views.view_shape)
+    if depth is not None:
+        item["depth"] = depth.gather(ids[:, :2].reshape(-1)).reshape(len(ids), 2, *depth.view_shape)
+    return item
+
+
 class PairBatches(Dataset):
     """Map-style data set whose items are whole batches, keyed by the sampler's (pass, batch).
 
@@ -101,51 +123,39 @@ class PairBatches(Dataset):
     """
 
     def __init__(self, table: PairTable, sampler: PassSampler, views: FileViews | None,
-                 depth: FileViews | None, with_depth: bool, with_negatives: bool, seed: int):
+                 depth: FileViews | None, with_negatives: bool, seed: int):
         self.table, self.sampler, self.views, self.depth = table, sampler, views, depth
-        self.with_depth, self.with_negatives, self.seed = with_depth, with_negatives, seed
+        self.with_negatives, self.seed = with_negatives, seed
 
     def __len__(self) -> int:
         return len(self.sampler)
 
     def __getitem__(self, key) -> dict:
         pairs = self.table.decode(self.sampler.batch_ids(key))
-        item = {"model": pairs.model, "source_view": pairs.source_view, "target_view": pairs.target_view}
-        item.update({name: getattr(pairs, name).astype(np.float32) for name in ANGLES})
+        extra = None
         if self.with_negatives:
-            rng = np.random.default_rng([self.seed, *key, 0x4E47])
-            item["wrong_pose_view"], item["other_object_view"] = negatives(self.table, pairs, rng)
-        return {k: torch.from_numpy(v) for k, v in self._read(item).items()}
-
-    def _read(self, item: dict) -> dict:
-        if self.views is None:
-            return item
-        for name in ("source", "target", "wrong_pose", "other_object"):
-            if f"{name}_view" in item:
-                item[f"{name}_uint8"] = self.views.gather(item[f"{name}_view"])
-        if self.with_depth:
-            for name in ("source", "target"):
-                item[f"{name}_depth"] = self.depth.gather(item[f"{name}_view"])
-        return item
+            extra = negatives(self.table, pairs, np.random.default_rng([self.seed, *key, 0x4E47]))
+        item = pack(pairs, extra)
+        if self.views is not None:
+            item = read_pixels(item, self.views, self.depth)
+        return {k: torch.from_numpy(v) for k, v in item.items()}
 
 
 def to_training_batch(raw: dict, views: ResidentViews | None = None, depth: ResidentViews | None = None) -> dict:
     """A loader item already on the training device -> the batch objectives see (module docstring)."""
-    batch = {name: raw[name].float() for name in ANGLES}
-    batch["model"] = raw["model"]
-    for name in ("source", "target", "wrong_pose", "other_object"):
-        if f"{name}_uint8" in raw:
-            pixels = raw[f"{name}_uint8"]
-        elif f"{name}_view" in raw and views is not None:
-            pixels = views.gather(raw[f"{name}_view"])
-        else:
-            continue
-        batch[name], alpha = views_to_model(pixels)
-        if name == "target":
-            batch["target_alpha"] = alpha
-    for name in ("source", "target"):
-        if f"{name}_depth" in raw:
-            batch[f"{name}_depth"] = raw[f"{name}_depth"].float()
-        elif depth is not None:
-            batch[f"{name}_depth"] = depth.gather(raw[f"{name}_view"]).float()
+    ids = raw["views"]
+    batch = dict(zip(ANGLES, raw["angles"].float().unbind(1)))
+    batch["model"] = ids[:, 0]
+    pixels = raw["pixels"] if "pixels" in raw else views.gather(ids[:, 1:].reshape(-1))
+    n, count = ids.shape[0], ids.shape[1] - 1
+    rgb, alpha = views_to_model(pixels.reshape(n * count, *pixels.shape[-3:]))
+    rgb, alpha = rgb.unflatten(0, (n, count)), alpha.unflatten(0, (n, count))
+    for k, name in enumerate(VIEW_COLUMNS[:count]):
+        batch[name] = rgb[:, k]
+    batch["target_alpha"] = alpha[:, 1]
+    if "depth" in raw:
+        batch["source_depth"], batch["target_depth"] = raw["depth"].float().unbind(1)
+    elif depth is not None:
+        d = depth.gather(ids[:, 1:3].reshape(-1)).float().unflatten(0, (n, 2))
+        batch["source_depth"], batch["target_depth"] = d.unbind(1)
     return batch

@@ -51,11 +51,14 @@ class PassSampler(Sampler):
     b % world: the shares are disjoint and together cover the pass. The last partial batch is dropped.
     """
 
+    BLOCK = 64  # batches shuffled at once: numpy's per-call cost spread over many batches
+
     def __init__(self, size: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
         self.size, self.batch_size, self.seed, self.rank, self.world = size, batch_size, seed, rank, world
         self.batches_per_pass = size // (batch_size * world)
         self.current_pass = -1
         self._next_pass, self._skip = 0, 0
+        self._block_key, self._block = None, None
 
     def resume(self, finished_pass: int, batches_done: int) -> None:
         """Continue pass ``finished_pass`` after its first ``batches_done`` batches."""
@@ -73,5 +76,12 @@ class PassSampler(Sampler):
 
     def batch_ids(self, key: tuple[int, int]) -> np.ndarray:
         pass_number, batch = key
-        first = (batch * self.world + self.rank) * self.batch_size
-        return shuffled(np.arange(first, first + self.batch_size), self.size, (self.seed, pass_number))
+        block = (pass_number, batch // self.BLOCK)
+        if self._block_key != block:
+            first = batch - batch % self.BLOCK
+            batches = np.arange(first, min(first + self.BLOCK, self.batches_per_pass))
+            starts = (batches * self.world + self.rank) * self.batch_size
+            positions = (starts[:, None] + np.arange(self.batch_size)).reshape(-1)
+            self._block = shuffled(positions, self.size, (self.seed, pass_number)).reshape(len(batches), -1)
+            self._block_key = block
+        return self._block[batch % self.BLOCK]

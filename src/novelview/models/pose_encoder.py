@@ -6,17 +6,21 @@ import torch
 from torch import nn
 
 from novelview.models.layers import ViewSynthesisModel, down, up, xavier_init
-from novelview.models.poses import OneHotAzimuth
+from novelview.models.poses import OneHotAzimuth, build_pose
 from novelview.models.registry import register
 
 
 class OneHotGridModel(ViewSynthesisModel):
-    """The original models' pose: a one-hot of the relative azimuth on the data set's grid."""
+    """The original models' pose: a one-hot of the relative azimuth on the data set's grid (the
+    pose encoder may take the continuous pose instead, with ``pose: continuous``)."""
+
+    takes_pose_option = False
 
     @classmethod
     def geometry_options(cls, geometry, options: dict) -> dict:
-        options = super().geometry_options(geometry, {**options, "pose": "onehot"})
-        options.pop("pose")  # the original models have no such option: their pose is always one-hot
+        options = super().geometry_options(geometry, {**options, "pose": options.get("pose", "onehot")})
+        if not cls.takes_pose_option:
+            options.pop("pose")
         return options
 
 
@@ -27,17 +31,21 @@ class PoseEncoder(OneHotGridModel):
 
     Defaults are the original's: encoder 32(BN) -> 48(BN) -> 64(BN) -> 92, decoder 64 -> 32 -> 16 -> 3.
     ``decoder_batch_norm`` adds batch norm after each decoder layer but the last (the GAN's generator).
+    ``pose: continuous`` broadcasts the 4-number continuous pose instead of the one-hot.
     """
+
+    takes_pose_option = True
 
     def __init__(self, encoder_channels=(32, 48, 64, 92), decoder_channels=(64, 32, 16), kernel: int = 3,
                  encoder_batch_norm: bool = True, decoder_batch_norm: bool = False, image_size: int = 64,
-                 num_rotations: int = 36, elevation_range=(0.0, 0.0)):
+                 num_rotations: int = 36, elevation_range=(0.0, 0.0), pose: str = "onehot"):
         super().__init__()
         self.config = dict(encoder_channels=list(encoder_channels), decoder_channels=list(decoder_channels),
                            kernel=kernel, encoder_batch_norm=encoder_batch_norm,
                            decoder_batch_norm=decoder_batch_norm, image_size=image_size,
-                           num_rotations=num_rotations, elevation_range=list(elevation_range))
-        self.pose = OneHotAzimuth(num_rotations, elevation_range=elevation_range)
+                           num_rotations=num_rotations, elevation_range=list(elevation_range), pose=pose)
+        self.pose = (OneHotAzimuth(num_rotations, elevation_range=elevation_range) if pose == "onehot"
+                     else build_pose(pose, elevation_range=elevation_range))
         if image_size % (2 ** len(encoder_channels)) or len(decoder_channels) + 1 != len(encoder_channels):
             raise ValueError("image_size must be divisible by 2**len(encoder_channels), and the decoder "
                              "needs one layer fewer than the encoder (its last layer makes the 3 colours)")
@@ -48,7 +56,7 @@ class PoseEncoder(OneHotGridModel):
             down(a, b, kernel, batch_norm=encoder_batch_norm and i < len(encoder_channels) - 1)
             for i, (a, b) in enumerate(zip(chans[:-1], chans[1:]))
         ])
-        dec = [encoder_channels[-1] + num_rotations, *decoder_channels]
+        dec = [encoder_channels[-1] + self.pose.size, *decoder_channels]
         blocks = [up(a, b, kernel, batch_norm=decoder_batch_norm) for a, b in zip(dec[:-1], dec[1:])]
         blocks.append(up(dec[-1], 3, kernel, last=True))
         self.decoder = nn.Sequential(*blocks)

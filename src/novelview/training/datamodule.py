@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from novelview.data.batches import FileViews, PairBatches, ResidentViews, to_training_batch
+from novelview.data.batches import FileViews, PairBatches, ResidentViews, pack, read_pixels, to_training_batch
 from novelview.data.order import PassSampler
 from novelview.data.pairs import PairTable
 from novelview.data.store import ViewStore
@@ -80,8 +80,7 @@ class PairDataModule(L.LightningDataModule):
             self.sampler.resume(*self._resume_at)
         files = None if self.resident else FileViews(self.store.views)
         depth = None if self.resident or "visibility" not in self.needs else FileViews(self.store.depth)
-        batches = PairBatches(self.table, self.sampler, files, depth, "visibility" in self.needs,
-                              "negatives" in self.needs, self.config["seed"])
+        batches = PairBatches(self.table, self.sampler, files, depth, "negatives" in self.needs, self.config["seed"])
         cuda = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
         return DataLoader(batches, sampler=self.sampler, batch_size=None, num_workers=d["num_workers"],
                           persistent_workers=d["num_workers"] > 0, pin_memory=cuda and not self.resident)
@@ -95,15 +94,9 @@ class PairDataModule(L.LightningDataModule):
         pairs = pairs.subset(np.random.default_rng(0).permutation(len(pairs)))
         files = FileViews(self.store.views)
         size = max(d["batch_size"], 64)
-        batches = []
-        for start in range(0, len(pairs), size):
-            part = pairs.subset(slice(start, start + size))
-            item = {"model": part.model, "source_uint8": files.gather(part.source_view),
-                    "target_uint8": files.gather(part.target_view)}
-            for name in ("source_azimuth", "target_azimuth", "source_elevation", "target_elevation"):
-                item[name] = getattr(part, name).astype(np.float32)
-            batches.append({k: torch.from_numpy(v) for k, v in item.items()})
-        return DataLoader(batches, batch_size=None)
+        batches = [read_pixels(pack(pairs.subset(slice(start, start + size))), files)
+                   for start in range(0, len(pairs), size)]
+        return DataLoader([{k: torch.from_numpy(v) for k, v in b.items()} for b in batches], batch_size=None)
 
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
         out = to_training_batch(batch, self.views, self.depth)
