@@ -202,7 +202,7 @@ def test_z_up_meshes_are_turned_y_up(tmp_path):
     extent = np.ptp(load_surface(ref, up_axis="z").vertices, axis=0)
     np.testing.assert_allclose(extent, [0.2, 2.0, 0.4])
     with pytest.raises(NovelviewError):
-        load_surface(ref, up_axis="x")
+        load_surface(ref, up_axis="w")
 
 
 # --- broken files ----------------------------------------------------------------------------
