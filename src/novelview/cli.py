@@ -204,6 +204,17 @@ def sheet(data, out, per_category, azimuth_step, split) -> None:
 
 @cli.command()
 @click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder")
+@click.option("--out", default=None, type=click.Path(path_type=Path), help="file to write [default: DATA/ATTRIBUTION.md]")
+def attribution(data, out) -> None:
+    """Write ATTRIBUTION.md: the creator and licence of every model of a data set (CC-BY needs it)."""
+    from novelview.data.attribution import write_attribution
+
+    path, counts = write_attribution(data, out)
+    click.echo(f"wrote {path}: " + ", ".join(f"{n} models {licence}" for licence, n in sorted(counts.items())))
+
+
+@cli.command()
+@click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder")
 @click.option("--model", "model_specs", multiple=True, required=True, help="shipped name or export folder; repeat to compare")
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--split", default="test", show_default=True)

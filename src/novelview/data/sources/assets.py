@@ -68,8 +68,8 @@ class AssetResolver(trimesh.resolvers.Resolver):
             return self.files.read(found)
         base = posixpath.basename(name.replace("\\", "/"))
         dirs = [*reversed(self.material_dirs), self.mesh_dir]
-        candidates = [inside(dirs[0], name)] if not _is_absolute(name) else []
-        candidates += [inside(folder, base) for folder in dirs]
+        as_written = [] if _is_absolute(name) else [inside(dirs[0], name)]
+        candidates = as_written + [inside(folder, base) for folder in dirs]
         kind = "missing texture" if name.lower().endswith(TEXTURE_SUFFIXES) else "missing file"
         return self.files.read(self._find(candidates, kind, name))
 
@@ -77,8 +77,10 @@ class AssetResolver(trimesh.resolvers.Resolver):
         for candidate in candidates:
             if candidate is not None and self.files.read(candidate) is not None:
                 return candidate
-        tried = next((c for c in candidates if c is not None), None)
-        where = f"{self.files.label}/{tried}" if tried else f"{name} (outside the data root {self.files.label})"
+        if candidates and candidates[0] is None:  # the path as written climbs out of the data root
+            where = f"{name} (outside the data root {self.files.label})"
+        else:
+            where = f"{self.files.label}/{next(c for c in candidates if c is not None)}"
         self.missing.append((kind, where))
         raise FileNotFoundError(where)  # trimesh catches it and goes on without the file
 
