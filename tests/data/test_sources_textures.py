@@ -139,3 +139,18 @@ def test_the_render_summary_counts_textures_and_notices(tmp_path):
     assert notes["notices"] == {"missing texture": {"models": 1, "first": ["03797390/mug_b"]}}
     meta = json.loads((tmp_path / "out" / "meta.json").read_text())
     assert meta["render_notes"]["details"][0][:2] == ["03797390/mug_b", "missing texture"]
+
+
+def test_see_through_materials_are_drawn_pale_and_invisible_ones_left_out(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    # a half-transparent black quad in front (z=0.5) of a red one; a fully transparent quad in front of both
+    quads = "".join(f"v -1 -1 {z}\nv 1 -1 {z}\nv 1 1 {z}\nv -1 1 {z}\n" for z in (0.0, 0.5, 0.9))
+    faces = "".join(f"usemtl {name}\nf {4 * i + 1} {4 * i + 2} {4 * i + 3}\nf {4 * i + 1} {4 * i + 3} {4 * i + 4}\n"
+                    for i, name in enumerate(("red", "smoked", "clear")))
+    (folder / "glass.obj").write_text("mtllib glass.mtl\n" + quads + faces)
+    (folder / "glass.mtl").write_text("newmtl red\nKd 1 0 0\nnewmtl smoked\nKd 0 0 0\nd 0.5\nnewmtl clear\nKd 0 0 1\nd 0\n")
+    (ref,) = list_models(f"folder:{folder}")
+    surface = load_model(ref).surface
+    assert len(surface.faces) == 4  # the clear quad is gone
+    np.testing.assert_allclose(_centre_colour(surface), [128, 128, 128], atol=1)  # black, half see-through

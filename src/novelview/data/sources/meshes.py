@@ -22,6 +22,8 @@ from novelview.data.surface import Surface, concatenate
 
 MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".stl", ".off")
 DEFAULT_GREY = (0.7, 0.7, 0.7)
+INVISIBLE = 0.05  # materials at most this opaque (MTL d, glTF alpha) are left out
+WHITE = np.ones(3, np.float32)
 
 
 def load_mesh(files, mesh_name: str, texture_side: int | None = None) -> LoadedModel:
@@ -43,7 +45,7 @@ def load_mesh(files, mesh_name: str, texture_side: int | None = None) -> LoadedM
     try:
         notices += _shrink_textures(scene, texture_side, mesh_name)
         meshes = [m for m in scene.dump() if isinstance(m, trimesh.Trimesh) and len(m.faces)]
-        parts = [mesh_to_surface(mesh) for mesh in meshes]
+        parts = [mesh_to_surface(mesh) for mesh in meshes if opacity(mesh.visual) > INVISIBLE]
     except Exception as exc:  # broken indices, colours or materials inside a file that parsed
         raise ValueError(f"unreadable mesh: {type(exc).__name__}: {exc}".strip()) from None
     if not parts:
@@ -98,7 +100,11 @@ def mesh_to_surface(mesh: trimesh.Trimesh) -> Surface:
         return Surface(vertices, faces, np.full((n, 3, 3), DEFAULT_GREY, np.float32))
     if isinstance(visual, trimesh.visual.TextureVisuals):
         material = visual.material
-        base = _material_colour(material)
+        # The renderer draws every surface opaque: glass and other see-through materials take
+        # the white background's colour in proportion to their transparency, so a glass door
+        # reads as pale glass instead of a solid dark panel hiding what is behind it.
+        see_through = 1.0 - opacity(visual)
+        base = tuple((1.0 - see_through) * np.asarray(_material_colour(material)) + see_through * WHITE)
         colors = np.full((n, 3, 3), base, np.float32)
         image = _material_image(material)
         uv = getattr(visual, "uv", None)
@@ -111,6 +117,28 @@ def mesh_to_surface(mesh: trimesh.Trimesh) -> Surface:
             return Surface(vertices, faces, colors, corner_uv, np.zeros(n, np.int32), [texture])
         return Surface(vertices, faces, colors)
     return Surface(vertices, faces, np.full((n, 3, 3), DEFAULT_GREY, np.float32))
+
+
+def opacity(visual) -> float:
+    """1 for opaque; the MTL's ``d`` (or 1 - ``Tr``), or a blended glTF material's alpha."""
+    material = getattr(visual, "material", None)
+    if material is None:
+        return 1.0
+    if _is_pbr(material):
+        factor = material.baseColorFactor
+        if getattr(material, "alphaMode", None) != "BLEND" or factor is None:
+            return 1.0
+        alpha = float(np.asarray(factor)[3])
+        return alpha / 255.0 if np.asarray(factor).dtype == np.uint8 else alpha
+    kwargs = {str(k).lower(): v for k, v in (getattr(material, "kwargs", None) or {}).items()}
+    try:
+        if "d" in kwargs:
+            return float(np.clip(float(np.ravel(kwargs["d"])[0]), 0.0, 1.0))
+        if "tr" in kwargs:
+            return float(np.clip(1.0 - float(np.ravel(kwargs["tr"])[0]), 0.0, 1.0))
+    except (TypeError, ValueError, IndexError):
+        pass  # an unreadable value: opaque, as most viewers do
+    return 1.0
 
 
 def _is_pbr(material) -> bool:
