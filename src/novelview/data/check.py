@@ -83,16 +83,17 @@ def check_sheet(refs: list[ModelRef], settings: RenderSettings, out: Path, worke
 
 
 def _sheet_image(rows: list[tuple[np.ndarray | None, str]], size: int) -> Image.Image:
-    """Rows of [label | 4 views], in columns of ROWS_PER_COLUMN rows."""
+    """Rows of [label | 4 views], in balanced columns of at most ROWS_PER_COLUMN rows."""
     pad = 2
     row_width = LABEL_WIDTH + len(CHECK_AZIMUTHS) * (size + pad)
     columns = (len(rows) + ROWS_PER_COLUMN - 1) // ROWS_PER_COLUMN
-    height = min(len(rows), ROWS_PER_COLUMN) * (size + pad) + pad
+    per_column = (len(rows) + columns - 1) // columns  # balanced columns
+    height = per_column * (size + pad) + pad
     sheet = Image.new("RGB", (columns * (row_width + 3 * pad) + pad, height), "white")
     draw = ImageDraw.Draw(sheet)
     for n, (views, label) in enumerate(rows):
-        x0 = pad + (n // ROWS_PER_COLUMN) * (row_width + 3 * pad)
-        y0 = pad + (n % ROWS_PER_COLUMN) * (size + pad)
+        x0 = pad + (n // per_column) * (row_width + 3 * pad)
+        y0 = pad + (n % per_column) * (size + pad)
         draw.text((x0, y0 + size // 2 - 6), _fit(label, LABEL_WIDTH - 6), fill=(0, 0, 0) if views is not None else (200, 0, 0))
         if views is None:
             continue
