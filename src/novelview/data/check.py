@@ -123,7 +123,8 @@ def sheet_plan(data_dir: str | Path, per_category: int | None, split: str = "all
     if per_category is None:
         per_category = SINGLE_CATEGORY_ROWS if len(counts) == 1 else 4
     shown, total = sum(min(c, per_category) for c in counts.values()), sum(counts.values())
-    line = f"shows {shown} of {total} models ({len(counts)} categories, up to {per_category} each)"
+    categories = f"{len(counts)} categor{'y' if len(counts) == 1 else 'ies'}"
+    line = f"shows {shown} of {total} models ({categories}, up to {per_category} each)"
     if shown < total:
         line += "; show more with --per-category N"
     return per_category, line
