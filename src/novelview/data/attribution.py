@@ -15,8 +15,8 @@ from pathlib import Path
 
 from novelview.errors import NovelviewError
 
-CHANGES = ("turned upright and front-facing (the catalogue's rotation), scaled to a unit sphere and rendered "
-           "to images by novelview; nothing else was changed")
+CHANGES = ("turned upright and front-facing, scaled to a unit sphere and rendered to images by novelview; "
+           "nothing else was changed")
 
 
 def attribution_markdown(meta: dict, data_name: str) -> str:
