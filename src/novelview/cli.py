@@ -78,6 +78,8 @@ def render(source, out, models, seed, workers, size, azimuths, elevations, super
     job = RenderJob(source, out, settings, models, seed, up_axis, workers, _parse_shard(shard), png,
                     overwrite, val_share, test_share, split_file, front=front, orientation_file=orientation_file)
     if check:
+        if out.suffix.lower() != ".png":
+            raise NovelviewError(f"with --check, --out names the PNG file to write, e.g. check.png (not {out})")
         paths = look.check_sheet(job.oriented_models(), settings, out, workers)
         click.echo(f"wrote {', '.join(map(str, paths))}: one row per model, azimuths 0, 90, 180, 270")
         click.echo(look.HINT)

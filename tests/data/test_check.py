@@ -50,3 +50,17 @@ def test_sheet_shows_more_of_a_one_category_set_and_says_how_many_exist(tmp_path
 
 def test_sheet_of_several_categories_keeps_four_each(tiny_dataset):
     assert sheet_plan(tiny_dataset, None)[0] == 4
+
+
+def test_check_wants_a_png_file(tmp_path):
+    result = CliRunner().invoke(cli, ["render", "--source", "procedural:car", "--check", "--out", str(tmp_path / "d")])
+    assert "--out names the PNG file" in str(result.exception)
+
+
+def test_plus_y_and_y_make_the_same_data_set_and_new_options_change_it_only_when_used(tmp_path):
+    from novelview.data.store import RenderJob
+
+    plain = RenderJob("procedural:car", tmp_path).identity()
+    assert RenderJob("procedural:car", tmp_path, up_axis="+y").identity() == plain
+    assert "front" not in plain and "orientation_sha256" not in plain  # older data sets keep their identity
+    assert RenderJob("procedural:car", tmp_path, front="x").identity()["front"] == "+x"

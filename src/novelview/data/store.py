@@ -31,6 +31,7 @@ from tqdm import tqdm
 from novelview.data import render_notes
 from novelview.data.render import RenderSettings, Renderer, view_azimuths
 from novelview.data.sources import ModelRef, list_models, load_model, orient_models, texture_side_limit
+from novelview.data.sources.orientation import parse_axis, stored_axis_name
 from novelview.errors import NovelviewError
 
 FORMAT_VERSION = 1
@@ -63,12 +64,12 @@ class RenderJob:
             "source": self.source,
             "models": self.models,
             "seed": self.seed,
-            "up_axis": self.up_axis,
+            "up_axis": stored_axis_name(self.up_axis),
             "render": self.settings.to_dict(),
         }
         # Only when used, so that data sets made before these options existed keep their identity.
         if self.front:
-            identity["front"] = self.front
+            identity["front"] = parse_axis(self.front)
         if self.orientation_file:
             identity["orientation_sha256"] = hashlib.sha256(Path(self.orientation_file).read_bytes()).hexdigest()
         return identity

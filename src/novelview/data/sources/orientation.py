@@ -36,6 +36,13 @@ def parse_axis(text: str, what: str = "axis") -> str:
     return axis
 
 
+def stored_axis_name(text: str) -> str:
+    """The name a data set records: 'y' and 'z' for +y and +z (as before signed axes existed), so
+    that '+y' and 'y' make the same data set; the signed name for the other axes."""
+    axis = parse_axis(text)
+    return axis[1] if axis in ("+y", "+z") else axis
+
+
 def turn_matrix(up: str, front: str) -> np.ndarray:
     """The rotation (3, 3) taking the file's ``up`` axis to +y and its ``front`` axis to +z."""
     up_vector, front_vector = np.asarray(AXES[up], float), np.asarray(AXES[front], float)
