@@ -36,8 +36,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--source", required=True, help="procedural:CATEGORY[,CATEGORY|all], shapenet:PATH[:CATEGORY] or folder:PATH")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="data set folder to write")
+@click.option("--source", required=True,
+              help="procedural:CATEGORY[,CATEGORY|all], shapenet:PATH[:CATEGORY], folder:PATH or sh3d:[PATH][:SELECTION]")
+@click.option("--out", type=click.Path(path_type=Path), help="data set folder to write (with --check: the PNG)")
 @click.option("--models", type=int, default=None, help="first N models (procedural: N per category; default 100)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seeds the procedural shapes and the split")
 @click.option("--workers", type=int, default=0, help="processes (default: all cores)")
@@ -48,7 +49,12 @@ def cli() -> None:
               help="offset each view's azimuth by a seeded draw in [-DEG/2, DEG/2] (recorded per view)")
 @click.option("--depth/--no-depth", default=True, show_default=True, help="also store per-pixel depth (depth.npy)")
 @click.option("--supersample", type=int, default=3, show_default=True, help="rays per pixel side")
-@click.option("--up-axis", type=click.Choice(["y", "z"]), default="y", show_default=True)
+@click.option("--up-axis", default="y", show_default=True, help="the meshes' up axis: +x -x +y -y +z -z")
+@click.option("--front", default=None, help="the meshes' front axis (default: the source's convention, +z for folders)")
+@click.option("--orientation", "orientation_file", default=None, type=click.Path(dir_okay=False),
+              help="JSON or CSV: model id -> up, front or a 3x3 rotation (overrides --up-axis/--front)")
+@click.option("--check", is_flag=True, help="write a contact sheet of every model at 0/90/180/270 to --out, no data set")
+@click.option("--list", "list_only", is_flag=True, help="print the models the source would take, then stop")
 @click.option("--shard", default="0/1", show_default=True, help="render only shard K of N (merge with `novelview merge`)")
 @click.option("--val-share", type=float, default=0.0, show_default=True)
 @click.option("--test-share", type=float, default=0.2, show_default=True)
@@ -56,10 +62,17 @@ def cli() -> None:
 @click.option("--png", is_flag=True, help="also write every view as PNG")
 @click.option("--overwrite", is_flag=True, help="replace a data set made with other settings")
 def render(source, out, models, seed, workers, size, azimuths, elevations, azimuth_jitter, depth, supersample, up_axis,
-           shard, val_share, test_share, split_file, png, overwrite) -> None:
+           front, orientation_file, check, list_only, shard, val_share, test_share, split_file, png, overwrite) -> None:
     """Render meshes into a multi-view data set (views.npy, meta.json, split.json)."""
+    from novelview.data import check as look
     from novelview.data.render import RenderSettings
     from novelview.data.store import RenderJob, render_dataset
+
+    if list_only:
+        click.echo("\n".join(look.listing(source, models, seed)))
+        return
+    if out is None:
+        raise NovelviewError("give --out: the data set folder (with --check: the PNG file to write)")
 
     if size < 8 or azimuths < 2 or supersample < 1:
         raise NovelviewError("--size must be >= 8, --azimuths >= 2 and --supersample >= 1")
@@ -68,7 +81,14 @@ def render(source, out, models, seed, workers, size, azimuths, elevations, azimu
     settings = RenderSettings(size=size, azimuths=azimuths, elevations=_parse_elevations(elevations),
                               supersample=supersample, azimuth_jitter=azimuth_jitter, depth=depth)
     job = RenderJob(source, out, settings, models, seed, up_axis, workers, _parse_shard(shard), png,
-                    overwrite, val_share, test_share, split_file)
+                    overwrite, val_share, test_share, split_file, front=front, orientation_file=orientation_file)
+    if check:
+        if out.suffix.lower() != ".png":
+            raise NovelviewError(f"with --check, --out names the PNG file to write, e.g. check.png (not {out})")
+        paths = look.check_sheet(job.oriented_models(), settings, out, workers)
+        click.echo(f"wrote {', '.join(map(str, paths))}: one row per model, azimuths 0, 90, 180, 270")
+        click.echo(look.HINT)
+        return
     summary = render_dataset(job)
     _report_render(summary)
 
@@ -78,6 +98,10 @@ def _report_render(summary: dict) -> None:
         click.echo(f"{summary['out']} is already complete with these settings; nothing to do")
     for item in summary.get("skipped", []):
         click.echo(f"skipped {item['model_id']}: {item['reason']}")
+    from novelview.data.render_notes import summary_lines
+
+    for line in summary_lines(summary.get("render_notes", {})):
+        click.echo(line)
     if "models" in summary:
         click.echo(f"{summary['out']}: {summary['models']} models, {summary['views']} views, "
                    f"split {summary['split']}, {len(summary['skipped'])} skipped")
@@ -189,14 +213,27 @@ def generate(image, azimuth, elevation, source_elevation, turntable, frames, out
 @cli.command()
 @click.option("--data", required=True, type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="PNG file to write")
-@click.option("--per-category", type=int, default=4, show_default=True)
+@click.option("--per-category", type=int, default=None, help="models per category [default: 4; 16 with one category]")
 @click.option("--azimuth-step", type=int, default=3, show_default=True, help="every Nth azimuth")
 @click.option("--split", default="all", show_default=True)
 def sheet(data, out, per_category, azimuth_step, split) -> None:
     """A contact sheet (PNG) of a data set: models by row, azimuths by column."""
+    from novelview.data.check import sheet_plan
     from novelview.generate import dataset_sheet
 
-    click.echo(f"wrote {dataset_sheet(data, out, per_category, azimuth_step, split)}")
+    per_category, shown = sheet_plan(data, per_category, split)
+    click.echo(f"wrote {dataset_sheet(data, out, per_category, azimuth_step, split)}: {shown}")
+
+
+@cli.command()
+@click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder")
+@click.option("--out", default=None, type=click.Path(path_type=Path), help="file to write [default: DATA/ATTRIBUTION.md]")
+def attribution(data, out) -> None:
+    """Write ATTRIBUTION.md: the creator and licence of every model of a data set (CC-BY needs it)."""
+    from novelview.data.attribution import write_attribution
+
+    path, counts = write_attribution(data, out)
+    click.echo(f"wrote {path}: " + ", ".join(f"{n} models {licence}" for licence, n in sorted(counts.items())))
 
 
 @cli.command()

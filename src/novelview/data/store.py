@@ -16,6 +16,7 @@ Folder layout:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -27,8 +28,10 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
+from novelview.data import render_notes
 from novelview.data.render import RenderSettings, Renderer, view_azimuths
-from novelview.data.sources import ModelRef, list_models, load_surface
+from novelview.data.sources import ModelRef, list_models, load_model, orient_models, texture_side_limit
+from novelview.data.sources.orientation import parse_axis, stored_axis_name
 from novelview.errors import NovelviewError
 
 FORMAT_VERSION = 1
@@ -51,17 +54,30 @@ class RenderJob:
     val_share: float = 0.0
     test_share: float = 0.2
     split_file: str | None = None
+    front: str | None = None  # the meshes' front axis (None: the source's convention)
+    orientation_file: str | None = None  # per-model up / front / rotation (JSON or CSV)
 
     def identity(self) -> dict:
         """The settings that decide the data set's contents (not where or how fast)."""
-        return {
+        identity = {
             "format_version": FORMAT_VERSION,
             "source": self.source,
             "models": self.models,
             "seed": self.seed,
-            "up_axis": self.up_axis,
+            "up_axis": stored_axis_name(self.up_axis),
             "render": self.settings.to_dict(),
         }
+        # Only when used, so that data sets made before these options existed keep their identity.
+        if self.front:
+            identity["front"] = parse_axis(self.front)
+        if self.orientation_file:
+            identity["orientation_sha256"] = hashlib.sha256(Path(self.orientation_file).read_bytes()).hexdigest()
+        return identity
+
+    def oriented_models(self) -> list[ModelRef]:
+        """The source's models, each with its turn to our frame (the options and the orientation file)."""
+        refs = list_models(self.source, self.models, self.seed)
+        return orient_models(refs, self.up_axis, self.front, self.orientation_file)
 
 
 def _write_json(path: Path, obj) -> None:
@@ -79,11 +95,13 @@ def _render_one(args) -> tuple[int, str | None]:
     i, ref, settings, up_axis, parts_dir, seed = args
     azimuths = view_azimuths(settings, seed, i)
     try:
-        views, depth = Renderer(load_surface(ref, up_axis), settings).render_all(azimuths)
+        loaded = load_model(ref, up_axis, texture_side_limit(settings.size, settings.supersample))
+        views, depth = Renderer(loaded.surface, settings).render_all(azimuths)
     except (ValueError, IndexError, MemoryError, RuntimeError) as exc:
         reason = str(exc) or type(exc).__name__
         _write_json(parts_dir / f"{i:06d}.skip.json", {"model_id": ref.model_id, "reason": reason})
         return i, reason
+    render_notes.write_notes(parts_dir, i, loaded.texturing, loaded.notices)
     if settings.depth:
         _save_atomic(parts_dir / f"{i:06d}.depth", depth)
     _save_atomic(parts_dir / f"{i:06d}.npy", views)
@@ -141,7 +159,7 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict:
     With one shard the folder is finished (views.npy, meta.json, split.json) at the end; with
     several, each shard leaves its parts for ``merge_shards``.
     """
-    refs = list_models(job.source, job.models, job.seed)
+    refs = job.oriented_models()
     k, n = job.shard
     if not (n >= 1 and 0 <= k < n):
         raise NovelviewError(f"bad shard {k}/{n}: use K/N with 0 <= K < N")
@@ -221,7 +239,10 @@ def finish(out: Path, refs: list[ModelRef], job: RenderJob) -> None:
         "categories": [ref.category for _, ref in kept],
         "source_paths": [ref.path for _, ref in kept],
         "skipped": skipped,
+        "render_notes": render_notes.summarise(parts, [(i, ref.model_id) for i, ref in kept]),
     }
+    if any(ref.info for _, ref in kept):  # catalogue facts, for attribution (sh3d)
+        meta["model_info"] = [ref.info for _, ref in kept]
     if st.azimuth_jitter > 0:
         meta["view_azimuth_degrees"] = [np.round(view_azimuths(st, job.seed, i), 6).tolist() for i, _ in kept]
     _write_json(out / "split.json", split)
@@ -321,7 +342,7 @@ def _job_from_identity(identity: dict, out: Path, split: dict | None = None) -> 
     split = split or {}
     return RenderJob(identity["source"], out, settings, identity["models"], identity["seed"], identity["up_axis"],
                      val_share=split.get("val_share", 0.0), test_share=split.get("test_share", 0.2),
-                     split_file=split.get("split_file"))
+                     split_file=split.get("split_file"), front=identity.get("front"))
 
 
 def _summary(out: Path) -> dict:
@@ -332,6 +353,7 @@ def _summary(out: Path) -> dict:
         "views": int(np.prod(meta["shape"][:3])),
         "skipped": meta["skipped"],
         "split": {k: len(v) for k, v in split.items()},
+        "render_notes": meta.get("render_notes", {}),
     }
 
 
