@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/gpu.json")
     args = parser.parse_args()
     L.seed_everything(0, verbose=False)
+    torch.backends.cudnn.benchmark = True  # as `novelview train` sets it
     first = config_for(args, 256, "32-true")
     data, _ = prepare(first, args.data)
     views = ResidentViews(data.store.views, data.table.models, args.device)

@@ -102,6 +102,7 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
     if resume:
         load_checkpoint_safely(last)  # damaged or foreign: say so before anything runs
     _threads(config)
+    torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
     L.seed_everything(config["seed"], workers=True, verbose=False)
     data, module = prepare(config, data_dir)
     stop = GracefulStop()

@@ -51,8 +51,8 @@ class PairDataModule(L.LightningDataModule):
         self.resident = self._resident(device)
         if self.resident and self.views is None:
             self.views = ResidentViews(self.store.views, self.table.models, device)
-            if "visibility" in self.needs:
-                self.depth = ResidentViews(self.store.depth, self.table.models, device)
+        if self.resident and "visibility" in self.needs and self.depth is None:
+            self.depth = ResidentViews(self.store.depth, self.table.models, device)
 
     def _resident(self, device: torch.device) -> bool:
         d = self.config["data"]
