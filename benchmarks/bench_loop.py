@@ -112,16 +112,19 @@ class Clock(L.Callback):
         self.end = time.perf_counter()
 
 
-def lightning_loop(args, config: dict, views: ResidentViews, steps: int) -> float:
-    config["trainer"]["max_steps"] = args.warmup + steps
+def lightning_loop(args, config: dict, views: ResidentViews, steps: int, per_fetch: int) -> float:
+    """Images/s of `novelview train`'s loop; ``per_fetch`` optimiser steps per loader item."""
+    config["trainer"]["steps_per_fetch"] = per_fetch
+    warm_items, timed_items = -(-args.warmup // per_fetch), max(1, steps // per_fetch)
+    config["trainer"]["max_steps"] = (warm_items + timed_items) * per_fetch
     data, module = prepare(config, args.data)
     data.views = views  # loaded once, shared by every measurement
-    clock = Clock(args.warmup, args.device)
+    clock = Clock(warm_items, args.device)
     with tempfile.TemporaryDirectory() as run:
         trainer = build_trainer(config, Path(run), has_val=False)
         trainer.callbacks.append(clock)
         trainer.fit(module, datamodule=data)
-    return clock.steps * config["data"]["batch_size"] / (clock.end - clock.start)
+    return clock.steps * per_fetch * config["data"]["batch_size"] / (clock.end - clock.start)
 
 
 def main() -> None:
@@ -136,6 +139,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--images", type=int, default=60000, help="images timed per measurement")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--steps-per-fetch", default="1,4", help="trainer.steps_per_fetch values to measure")
     parser.add_argument("--override", action="append", default=[], help="config key=value")
     parser.add_argument("--out", default="benchmarks/results/gpu.json")
     args = parser.parse_args()
@@ -149,17 +153,19 @@ def main() -> None:
     for batch in [int(b) for b in args.batches.split(",")]:
         for precision in args.precisions.split(","):
             steps = max(20, args.images // batch)
-            figures = {"bare": [], "novelview": []}
+            fetches = [int(k) for k in args.steps_per_fetch.split(",")]
+            figures = {"bare": [], **{f"novelview_k{k}": [] for k in fetches}}
             for r in range(args.rounds):
-                order = ("bare", "novelview") if r % 2 == 0 else ("novelview", "bare")
+                order = list(figures) if r % 2 == 0 else list(reversed(figures))
                 for name in order:
                     config = config_for(args, batch, precision)
-                    run = bare(args, config, views, angles, steps) if name == "bare" else lightning_loop(args, config, views, steps)
+                    run = (bare(args, config, views, angles, steps) if name == "bare"
+                           else lightning_loop(args, config, views, steps, int(name.split("_k")[1])))
                     figures[name].append(run)
             row = {"batch": batch, "precision": precision, "steps": steps,
-                   "bare_img_s": round(statistics.median(figures["bare"]), 1),
-                   "novelview_img_s": round(statistics.median(figures["novelview"]), 1), "runs": figures}
-            row["ratio"] = round(row["novelview_img_s"] / row["bare_img_s"], 3)
+                   **{f"{name}_img_s": round(statistics.median(v), 1) for name, v in figures.items()}, "runs": figures}
+            for k in fetches:
+                row[f"ratio_k{k}"] = round(row[f"novelview_k{k}_img_s"] / row["bare_img_s"], 3)
             rows.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "runs"}), flush=True)
     device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else cpu_name()

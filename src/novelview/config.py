@@ -45,6 +45,8 @@ DEFAULTS: dict = {
         "num_nodes": 1,
         "precision": "32-true",
         "channels_last": False,
+        "steps_per_fetch": 1,  # optimiser steps per loader item: k batches handed over at once
+        "save_every_n_steps": None,  # also keep a checkpoint every N steps (checkpoints/step_N.ckpt)
         "threads": None,  # torch threads per process; null: all cores, shared among processes
         "log_every_n_steps": 50,
         "val_check_interval": None,

@@ -60,7 +60,7 @@ def check_values(config: dict) -> None:
              "null or a positive number", o["grad_clip"])
 
     t = config["trainer"]
-    for key, low in (("max_epochs", -1), ("max_steps", -1), ("num_nodes", 1), ("log_every_n_steps", 1),
+    for key, low in (("max_epochs", -1), ("max_steps", -1), ("num_nodes", 1), ("log_every_n_steps", 1), ("steps_per_fetch", 1),
                      ("check_val_every_n_epoch", 1), ("sample_every_n_val", 1)):
         _require(_whole(t[key]) and t[key] >= low, f"trainer.{key}", f"a whole number of at least {low}", t[key])
     _require(t["max_time"] is None or (isinstance(t["max_time"], str) and re.fullmatch(r"\d+:\d\d:\d\d:\d\d", t["max_time"])),
@@ -72,6 +72,8 @@ def check_values(config: dict) -> None:
     _require(devices == "auto" or (_whole(devices) and devices >= 1) or devices == -1,
              "trainer.devices", "a whole number of at least 1, -1 or auto", devices)
     _require(isinstance(t["channels_last"], bool), "trainer.channels_last", "true or false", t["channels_last"])
+    _require(t["save_every_n_steps"] is None or (_whole(t["save_every_n_steps"]) and t["save_every_n_steps"] >= 1),
+             "trainer.save_every_n_steps", "null or a whole number of at least 1", t["save_every_n_steps"])
     _require(t["threads"] is None or (_whole(t["threads"]) and t["threads"] >= 1), "trainer.threads",
              "null or a whole number of at least 1", t["threads"])
     interval = t["val_check_interval"]

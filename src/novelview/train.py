@@ -59,22 +59,30 @@ def prepare(config: dict, data_dir: str | Path) -> tuple[PairDataModule, Synthes
 
 def build_trainer(config: dict, out: Path, has_val: bool, stop: GracefulStop | None = None) -> L.Trainer:
     t = config["trainer"]
+    per_item = t["steps_per_fetch"]  # Lightning counts loader items; the config counts optimiser steps
+    interval = t["val_check_interval"]
+    if isinstance(interval, int) and per_item > 1:
+        interval = max(1, interval // per_item)
     # ``last`` is rewritten at every epoch end / validation (and by ``train`` when fit returns); a
     # second callback keeps the best by validation L1 (Lightning refreshes a monitoring callback's
     # last.ckpt only on improvement, so one callback cannot do both).
     callbacks = [ModelCheckpoint(dirpath=out / "checkpoints", filename="last", save_top_k=1,
                                  enable_version_counter=False),
-                 TQDMProgressBar(refresh_rate=t["log_every_n_steps"])]
+                 TQDMProgressBar(refresh_rate=max(1, t["log_every_n_steps"] // per_item))]
     if has_val:
         callbacks.insert(0, ModelCheckpoint(dirpath=out / "checkpoints", monitor="val/l1", mode="min",
                                             save_top_k=1, filename="best", enable_version_counter=False))
+    if t["save_every_n_steps"]:
+        callbacks.append(ModelCheckpoint(dirpath=out / "checkpoints", filename="step_{step}", save_top_k=-1,
+                                         every_n_train_steps=t["save_every_n_steps"], auto_insert_metric_name=False,
+                                         enable_version_counter=False))
     if stop is not None:
         callbacks.append(stop)
     return L.Trainer(
         default_root_dir=str(out), max_epochs=t["max_epochs"], max_steps=t["max_steps"], max_time=t["max_time"],
         accelerator=t["accelerator"], devices=t["devices"], strategy=t["strategy"], num_nodes=t["num_nodes"],
-        precision=t["precision"], log_every_n_steps=t["log_every_n_steps"],
-        val_check_interval=t["val_check_interval"], check_val_every_n_epoch=t["check_val_every_n_epoch"],
+        precision=t["precision"], log_every_n_steps=max(1, t["log_every_n_steps"] // per_item),
+        val_check_interval=interval, check_val_every_n_epoch=t["check_val_every_n_epoch"],
         callbacks=callbacks, plugins=[AtomicCheckpointIO()], use_distributed_sampler=False,
         logger=[TensorBoardLogger(str(out), name="", version="tensorboard"),
                 AppendingCSVLogger(str(out), name="", version="csv")],

@@ -68,6 +68,7 @@ class ResidentViews:
         self.tensor = torch.cat(parts).flatten(0, 2)  # (objects * elevations * azimuths, H, W[, 4])
 
     def gather(self, view_ids: torch.Tensor) -> torch.Tensor:
+        """Views by global number; every number must belong to an object held here."""
         local = self.lookup[view_ids // self.per_model] * self.per_model + view_ids % self.per_model
         return self.tensor.index_select(0, local)
 
@@ -155,7 +156,7 @@ def to_training_batch(raw: dict, views: ResidentViews | None = None, depth: Resi
     batch["target_alpha"] = alpha[:, 1]
     if "depth" in raw:
         batch["source_depth"], batch["target_depth"] = raw["depth"].float().unbind(1)
-    elif depth is not None:
+    elif depth is not None and "pixels" not in raw:  # items read from the file bring their own depth
         d = depth.gather(ids[:, 1:3].reshape(-1)).float().unflatten(0, (n, 2))
         batch["source_depth"], batch["target_depth"] = d.unbind(1)
     return batch

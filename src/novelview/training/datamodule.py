@@ -31,9 +31,12 @@ class PairDataModule(L.LightningDataModule):
         d = config["data"]
         self.store = store = ViewStore(self.data_dir)
         self.table = PairTable(store, "train", d["pairs"], d["elevations"], d["fixed_step"], d["elevation_index"])
-        if len(self.table) < d["batch_size"]:
+        per_item = d["batch_size"] * config["trainer"]["steps_per_fetch"]
+        if len(self.table) < per_item:
             raise NovelviewError(f"{self.data_dir} offers {len(self.table)} training pairs ({self.table.describe()}), "
-                                 f"fewer than data.batch_size={d['batch_size']}: render more models or lower the batch size")
+                                 f"fewer than one loader item (data.batch_size={d['batch_size']} x "
+                                 f"trainer.steps_per_fetch={config['trainer']['steps_per_fetch']}): render more models "
+                                 "or lower the batch size")
         if "visibility" in self.needs and store.depth is None:
             raise NovelviewError(f"the model needs depth to learn visibility, but {self.data_dir} was rendered "
                                  "without depth.npy: render it again with this version (depth is on by default)")
@@ -75,7 +78,9 @@ class PairDataModule(L.LightningDataModule):
     def train_dataloader(self):
         d = self.config["data"]
         rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer is not None else (0, 1)
-        self.sampler = PassSampler(len(self.table), d["batch_size"], self.config["seed"], rank, world)
+        # k batches per loader item: the same pairs in the same order as k items of one batch each.
+        per_item = d["batch_size"] * self.config["trainer"]["steps_per_fetch"]
+        self.sampler = PassSampler(len(self.table), per_item, self.config["seed"], rank, world)
         if self._resume_at is not None:
             self.sampler.resume(*self._resume_at)
         files = None if self.resident else FileViews(self.store.views)

@@ -32,7 +32,7 @@ class SynthesisModule(L.LightningModule):
         self.objective = build_objective(config["objective"]["name"], self.model,
                                          config["objective"].get("options"), config["optim"])
         self.automatic_optimization = False  # objectives step their own optimisers
-        self.log_every = config["trainer"]["log_every_n_steps"]
+        self.log_every = max(1, config["trainer"]["log_every_n_steps"] // config["trainer"]["steps_per_fetch"])
         self.channels_last = config["trainer"]["channels_last"]
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
@@ -60,10 +60,19 @@ class SynthesisModule(L.LightningModule):
         return self.objective.configure_optimizers(self.model)
 
     def training_step(self, batch: dict, batch_idx: int):
-        logs = self.objective.training_step(self, self.model, batch)
-        # Logging is a host sync on an accelerator: only every log_every steps.
+        # A loader item may hold several batches (trainer.steps_per_fetch): one optimiser step each,
+        # so the framework's per-item cost is paid once for all of them.
+        size = self.config["data"]["batch_size"]
+        items = len(batch["source"]) // size
+        limit = self.trainer.max_steps if self._trainer is not None else -1
+        for k in range(items):
+            if limit >= 0 and self.global_step >= limit:
+                break
+            part = batch if items == 1 else {name: value[k * size:(k + 1) * size] for name, value in batch.items()}
+            logs = self.objective.training_step(self, self.model, part)
+        # Logging is a host sync on an accelerator: only every log_every items.
         if batch_idx % self.log_every == 0:
-            n = len(batch["source"])
+            n = size
             self.log_dict({f"train/{k}": v for k, v in logs.items()}, on_step=True, on_epoch=False, batch_size=n)
             self.log("train/l1_epoch", logs["l1"], on_step=False, on_epoch=True, batch_size=n)
 
