@@ -34,3 +34,17 @@ def tiny_dataset_64(tmp_path_factory):
                     workers=1, val_share=0.34, test_share=0.34)
     render_dataset(job, progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_jittered(tmp_path_factory):
+    """procedural:all, 2 models per category, 32x32, 8 azimuths jittered by up to +-10 degrees,
+    elevations 0 and 20, with depth: off-grid poses and elevation changes for continuous-pose models."""
+    from novelview.data.render import RenderSettings
+    from novelview.data.store import RenderJob, render_dataset
+
+    out = tmp_path_factory.mktemp("jittered") / "data"
+    settings = RenderSettings(size=32, azimuths=8, elevations=(0.0, 20.0), supersample=1, azimuth_jitter=20.0)
+    job = RenderJob("procedural:all", out, settings, models=2, seed=0, workers=1, val_share=0.17, test_share=0.17)
+    render_dataset(job, progress=False)
+    return out

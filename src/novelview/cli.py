@@ -56,7 +56,8 @@ def cli() -> None:
 @click.option("--check", is_flag=True, help="write a contact sheet of every model at 0/90/180/270 to --out, no data set")
 @click.option("--list", "list_only", is_flag=True, help="print the models the source would take, then stop")
 @click.option("--shard", default="0/1", show_default=True, help="render only shard K of N (merge with `novelview merge`)")
-@click.option("--val-share", type=float, default=0.0, show_default=True)
+@click.option("--val-share", type=float, default=0.05, show_default=True,
+              help="share of the models for validation (seeded; best checkpoint and samples need some)")
 @click.option("--test-share", type=float, default=0.2, show_default=True)
 @click.option("--split-file", default=None, help="JSON {train: [model ids], val: [...], test: [...]}")
 @click.option("--png", is_flag=True, help="also write every view as PNG")
@@ -246,14 +247,15 @@ def attribution(data, out) -> None:
               "offgrid: from_zero on a finer grid, rotations off the --grid-step grid against those on it")
 @click.option("--elevations", type=click.Choice(["same", "any"]), default="same", show_default=True,
               help="any: source and target may differ in elevation")
+@click.option("--elevation-index", type=int, default=None, help="use one elevation of the set (0: the first)")
 @click.option("--grid-step", type=float, default=10.0, show_default=True, help="the training grid (offgrid pairs)")
 @click.option("--max-pairs", type=int, default=None, help="seeded sample of at most N pairs")
 @click.option("--batch-size", type=int, default=256, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--threads", type=int, default=None, help="torch threads (default: all cores)")
 @click.option("--no-accuracy", is_flag=True, help="skip pose and identity accuracy (faster)")
-def evaluate(data, model_specs, out, split, pairs, elevations, grid_step, max_pairs, batch_size, seed, threads,
-             no_accuracy) -> None:
+def evaluate(data, model_specs, out, split, pairs, elevations, elevation_index, grid_step, max_pairs, batch_size, seed,
+             threads, no_accuracy) -> None:
     """Models beside two trivial baselines: metrics by category, rotation and elevation, a plot and a grid."""
     import torch
 
@@ -266,7 +268,7 @@ def evaluate(data, model_specs, out, split, pairs, elevations, grid_step, max_pa
         torch.set_num_threads(threads)
     results = run_evaluation(data, list(model_specs), out, split=split, pairs=pairs, elevations=elevations,
                              batch_size=batch_size, max_pairs=max_pairs, seed=seed, accuracy=not no_accuracy,
-                             grid_step=grid_step)
+                             grid_step=grid_step, elevation_index=elevation_index)
     click.echo(text_table(*metric_rows(results)))
     for label, entry in results["models"].items():
         for key in ("offgrid", "elevation_change"):

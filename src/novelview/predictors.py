@@ -4,7 +4,9 @@ A predictor says which pairs it can draw (``supports``) and draws them (``predic
 - ``ModelPredictor``: a trained model through its public ``predict``;
 - ``CopyInput``: the source view itself, unchanged (what a model must beat to have learnt to turn);
 - ``MeanView``: the mean training view at the target's elevation and grid azimuth; it ignores the
-  input (what a model must beat to have used it).
+  input (what a model must beat to have used it);
+- ``BlankView``: an all-white image, shown because the masked SSIM of the TVSN protocol scores it
+  well (it compares only the object's pixels, after masking both images with the target's alpha).
 A model that does not beat both has learnt nothing a user can use, whatever its numbers look like.
 """
 
@@ -18,7 +20,7 @@ from novelview.data.store import ViewStore
 from novelview.images import views_to_model
 from novelview.models.poses import as_pose_batch
 
-BASELINES = ("copy_input", "mean_view")
+BASELINES = ("copy_input", "mean_view", "blank")
 
 
 class ModelPredictor:
@@ -71,5 +73,15 @@ class MeanView:
         return self.means[index].to(source.device)
 
 
+class BlankView:
+    kind, label = "baseline", "blank"
+
+    def supports(self, pairs: Pairs) -> np.ndarray:
+        return np.ones(len(pairs), bool)
+
+    def predict(self, source: torch.Tensor, pairs: Pairs) -> torch.Tensor:
+        return torch.ones_like(source)
+
+
 def baselines(store: ViewStore) -> list:
-    return [CopyInput(), MeanView(store, "train")]
+    return [CopyInput(), MeanView(store, "train"), BlankView()]

@@ -8,6 +8,8 @@ from the file by plain reads (``FileViews``), as in training.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -18,7 +20,8 @@ from novelview.data.pairs import Pairs, PairTable
 from novelview.images import views_to_model
 from novelview.metrics.accuracy import identity_accuracy, pose_accuracy
 
-GALLERY_CHUNK = 32  # pairs whose pose galleries are held at once (36 views each)
+GALLERY_CHUNK = 32  # pairs whose pose galleries are compared at once (36 views each)
+GALLERY_CACHE = 600  # objects x elevations whose galleries are kept converted (float16, ~0.9 MB each at 64x64)
 
 
 class Scorer:
@@ -28,6 +31,8 @@ class Scorer:
         self.table, self.batch_size, self.device, self.accuracy = table, batch_size, device, accuracy
         self.files = FileViews(table.store.views)
         self.azimuths = table.store.view_azimuths()  # (M, E, A) exact angles
+        # Every predictor is scored against the same galleries: convert each object's once.
+        self._galleries: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
 
     def images(self, view_ids: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         rgb, alpha = views_to_model(torch.from_numpy(self.files.gather(view_ids)))
@@ -71,14 +76,23 @@ class Scorer:
             values["pose_accuracy"] = self._pose_accuracy(pred, batch)
         return values
 
+    def _gallery(self, model: int, elevation: int) -> torch.Tensor:
+        """(A, 3, H, W) float16: one object's views at every azimuth of one elevation."""
+        key = (model, elevation)
+        if key not in self._galleries:
+            ids = self._view_id(model, elevation, np.arange(self.table.num_azimuths))
+            self._galleries[key] = self.images(ids)[0].half()
+            if len(self._galleries) > GALLERY_CACHE:
+                self._galleries.popitem(last=False)
+        self._galleries.move_to_end(key)
+        return self._galleries[key]
+
     def _pose_accuracy(self, pred: torch.Tensor, batch: Pairs) -> np.ndarray:
-        a = self.table.num_azimuths
         result = []
         for start in range(0, len(batch), GALLERY_CHUNK):
             part = batch.subset(slice(start, start + GALLERY_CHUNK))
-            ids = self._view_id(part.model[:, None], part.target_elevation_index[:, None], np.arange(a)[None])
-            gallery, _ = self.images(ids.reshape(-1))
-            gallery = gallery.reshape(len(part), a, *gallery.shape[1:])
+            gallery = torch.stack([self._gallery(int(m), int(e)) for m, e in
+                                   zip(part.model, part.target_elevation_index)]).to(pred.device).float()
             angles = torch.from_numpy(self.azimuths[part.model, part.target_elevation_index]).to(pred.device)
             target = torch.from_numpy(part.target_azimuth).to(pred.device)
             chunk = pose_accuracy(pred[start:start + GALLERY_CHUNK], gallery, angles.float(), target.float())

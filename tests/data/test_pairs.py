@@ -1,4 +1,4 @@
-"""Training pairs: the three modes, the relative rotation and the model-input image convention."""
+"""The pair table (modes, elevations, angles), the pass order, and whole-batch gathers."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from novelview.data.pairs import PairDataset, pair_table
-from novelview.data.store import ViewStore
+from novelview.data.batches import FileViews, PairBatches, ResidentViews, pack, read_pixels, to_training_batch
+from novelview.data.order import PassSampler, shuffled
+from novelview.data.pairs import PairTable
+from novelview.data.render import RenderSettings
+from novelview.data.store import RenderJob, ViewStore, render_dataset
 from novelview.errors import NovelviewError
+from novelview.images import to_model_input
 
 
 @pytest.fixture(scope="module")
@@ -16,107 +20,142 @@ def store(tiny_dataset):
     return ViewStore(tiny_dataset)
 
 
+@pytest.fixture(scope="module")
+def two_elevations(tmp_path_factory):
+    out = tmp_path_factory.mktemp("elev") / "d"
+    settings = RenderSettings(size=16, azimuths=4, elevations=(0.0, 30.0), supersample=1)
+    render_dataset(RenderJob("procedural:mug,car", out, settings, models=2, workers=1, test_share=0.0), progress=False)
+    return ViewStore(out)
+
+
 def test_pair_counts_per_mode(store):
     train = len(store.indices("train"))
     assert train == 6  # 12 models, 25% val, 25% test
-    assert len(PairDataset(store, "train", "fixed")) == train * 36
-    assert len(PairDataset(store, "train", "from_zero")) == train * 35
-    assert len(PairDataset(store, "train", "all")) == train * 36 * 35
-    assert len(PairDataset(store, "test", "from_zero")) == len(store.indices("test")) * 35
-
-
-def test_pair_tables():
-    fixed = pair_table(2, 36, "fixed")
-    assert fixed.shape == (72, 3)
-    np.testing.assert_array_equal(fixed[:36, 1], np.arange(36))
-    np.testing.assert_array_equal(fixed[:36, 2], (np.arange(36) + 3) % 36)
-    np.testing.assert_array_equal(fixed[:, 0], np.repeat([0, 1], 36))
-    step5 = pair_table(1, 36, "fixed", fixed_step=5)
-    np.testing.assert_array_equal((step5[:, 2] - step5[:, 1]) % 36, 5)
-    zero = pair_table(1, 36, "from_zero")
-    assert (zero[:, 1] == 0).all() and zero[:, 2].tolist() == list(range(1, 36))
-    every = pair_table(1, 36, "all")
-    pairs = {(s, t) for _, s, t in every.tolist()}
-    assert len(pairs) == 36 * 35 and all(s != t for s, t in pairs)
-    with pytest.raises(NovelviewError, match="unknown pair mode"):
-        pair_table(1, 36, "random")
-
-
-def test_unknown_mode_is_refused(store):
-    with pytest.raises(NovelviewError, match="unknown pair mode 'sideways'"):
-        PairDataset(store, "train", "sideways")
-    with pytest.raises(NovelviewError, match="unknown split"):
-        PairDataset(store, "holdout", "fixed")
+    assert len(PairTable(store, "train", "fixed")) == train * 36
+    assert len(PairTable(store, "train", "from_zero")) == train * 35
+    assert len(PairTable(store, "train", "all")) == train * 36 * 35
+    assert len(PairTable(store, "test", "from_zero")) == len(store.indices("test")) * 35
 
 
 @pytest.mark.parametrize("mode", ["fixed", "from_zero", "all"])
-def test_items_carry_the_relative_rotation(store, mode):
-    data = PairDataset(store, "train", mode)
-    rng = np.random.default_rng(0)
-    for i in rng.choice(len(data), size=12, replace=False).tolist() + [0, len(data) - 1]:
-        item = data[i]
-        model, src, tgt = (int(v) for v in data.table[i])
-        assert item["model"] == model and item["source_azimuth"] == src
-        assert item["model"] in store.indices("train")
-        rotation = (tgt - src) % 36
-        assert item["rotation"] == rotation
-        assert item["rotation_deg"] == pytest.approx(10.0 * rotation)
-        assert item["pose"].dtype == torch.float32 and item["pose"].shape == (36,)
-        assert item["pose"].sum() == 1 and item["pose"][rotation] == 1
-        if mode == "fixed":
-            assert rotation == 3
-        if mode == "from_zero":
-            assert src == 0 and rotation == tgt
+def test_decoded_pairs_are_the_modes_pairs(store, mode):
+    table = PairTable(store, "train", mode, fixed_step=5)
+    pairs = table.all()
+    assert set(pairs.model.tolist()) == set(store.indices("train"))
+    assert (pairs.source_view != pairs.target_view).all()
+    rotation = pairs.rotation_deg
+    if mode == "fixed":
+        np.testing.assert_allclose(rotation, 50.0)
+    if mode == "from_zero":
+        assert (pairs.source_azimuth_index == 0).all()
+        assert sorted(set(pairs.target_azimuth_index.tolist())) == list(range(1, 36))
+    if mode == "all":
+        per_object = {(int(m), int(s), int(t)) for m, s, t in zip(pairs.model, pairs.source_view, pairs.target_view)}
+        assert len(per_object) == len(pairs)  # every pair once
+    # View numbers index views reshaped to (objects * elevations * azimuths): they name the same view.
+    flat = store.views.reshape(-1, *store.views.shape[3:])
+    i = len(pairs) // 2
+    np.testing.assert_array_equal(flat[pairs.target_view[i]],
+                                  store.views[pairs.model[i], 0, pairs.target_azimuth_index[i]])
 
 
-def test_images_are_float_in_minus_one_one_on_white(store):
-    data = PairDataset(store, "train", "from_zero")
-    item = data[4]
-    for key in ("source", "target"):
-        image = item[key]
-        assert image.dtype == torch.float32 and image.shape == (3, 32, 32)
-        assert image.min() >= -1 and image.max() <= 1
-    model, src, tgt = (int(v) for v in data.table[4])
-    views = store.views[model, 0]
-    # transparent background -> white -> exactly +1
-    background = views[tgt][..., 3] == 0
-    assert background.any()
-    assert (item["target"].permute(1, 2, 0)[torch.from_numpy(background)] == 1.0).all()
-    # fully covered pixels: x * 2/255 - 1 of their colour
-    solid = views[src][..., 3] == 255
-    expected = views[src][solid][:, :3].astype(np.float32) * 2 / 255 - 1
-    np.testing.assert_allclose(item["source"].permute(1, 2, 0).numpy()[solid], expected, atol=1e-6)
-    assert item["source"].min() < 0.5  # there is an object in it
+def test_elevations_same_and_any(two_elevations):
+    same = PairTable(two_elevations, "train", "all", "same").all()
+    assert (same.source_elevation == same.target_elevation).all() and len(same) == 4 * 2 * 4 * 3
+    anywhere = PairTable(two_elevations, "train", "all", "any").all()
+    assert len(anywhere) == 4 * 8 * 7
+    changed = anywhere.source_elevation != anywhere.target_elevation
+    assert changed.sum() == 4 * 2 * 4 * 4
+    assert set(zip(anywhere.source_elevation[changed], anywhere.target_elevation[changed])) == {(0.0, 30.0), (30.0, 0.0)}
+    only_high = PairTable(two_elevations, "train", "all", elevation_index=1).all()
+    assert (only_high.target_elevation == 30.0).all()
+    start = PairTable(two_elevations, "train", "from_zero", "any").all()
+    assert (start.source_azimuth_index == 0).all() and set(start.source_elevation.tolist()) == {0.0, 30.0}
 
 
-def test_a_data_loader_batches_pairs(store):
-    loader = torch.utils.data.DataLoader(PairDataset(store, "val", "fixed"), batch_size=36)
-    batch = next(iter(loader))
-    assert batch["source"].shape == (36, 3, 32, 32) and batch["pose"].shape == (36, 36)
-    assert (batch["rotation"] == 3).all() and len(set(batch["model"].tolist())) == 1
-
-
-def test_elevation_index_out_of_range_is_refused(store):
+def test_bad_modes_are_refused(store):
+    with pytest.raises(NovelviewError, match="unknown pair mode 'sideways'"):
+        PairTable(store, "train", "sideways")
+    with pytest.raises(NovelviewError, match="unknown split"):
+        PairTable(store, "holdout", "fixed")
     with pytest.raises(NovelviewError, match="elevation index 1 out of range"):
-        PairDataset(store, "train", "fixed", elevation_index=1)
+        PairTable(store, "train", "fixed", elevation_index=1)
+    with pytest.raises(NovelviewError, match="fixed pairs"):
+        PairTable(store, "train", "fixed", "any")
 
 
-def test_items_read_the_right_bytes_at_every_elevation(tmp_path):
-    from novelview.data.render import RenderSettings
-    from novelview.data.store import RenderJob, render_dataset
+def test_geometry_is_what_the_data_set_holds(two_elevations):
+    geometry = PairTable(two_elevations, "train", "all", "any").geometry()
+    assert (geometry.image_size, geometry.num_azimuths, geometry.elevation_range, geometry.jittered) == (16, 4, (0.0, 30.0), False)
+    assert PairTable(two_elevations, "train", "all", elevation_index=0).geometry().elevation_range == (0.0, 0.0)
 
-    settings = RenderSettings(size=16, azimuths=4, elevations=(0.0, 30.0), supersample=1)
-    render_dataset(RenderJob("procedural:mug,car", tmp_path / "d", settings, models=2, workers=1,
-                             test_share=0.0), progress=False)
-    store = ViewStore(tmp_path / "d")
-    for elevation in (0, 1):
-        data = PairDataset(store, "train", "all", elevation_index=elevation)
-        assert len(data) == 4 * 4 * 3
-        for i in range(len(data)):
-            item = data[i]
-            model, src, tgt = (int(v) for v in data.table[i])
-            from novelview.images import to_model_input
 
-            expected = to_model_input(np.asarray(store.views[model, elevation, [src, tgt]]))
-            assert torch.equal(item["source"], expected[0]) and torch.equal(item["target"], expected[1])
-            assert item["pose"].shape == (4,) and item["rotation_deg"] == 90.0 * ((tgt - src) % 4)
+@pytest.mark.parametrize("size", [1, 2, 7, 1000, 4097])
+def test_the_shuffle_is_a_permutation(size):
+    order = shuffled(np.arange(size), size, (3, 1))
+    assert sorted(order.tolist()) == list(range(size))
+    assert size < 7 or not np.array_equal(order, np.arange(size))
+    assert not np.array_equal(order, shuffled(np.arange(size), size, (3, 2))) or size < 3
+
+
+def test_passes_and_ranks_cover_each_pair_once():
+    size, batch = 1000, 16
+    single = PassSampler(size, batch, seed=0)
+    keys = list(iter(single))
+    assert len(keys) == 1000 // 16 and keys[0] == (0, 0)
+    seen = np.concatenate([single.batch_ids(k) for k in keys])
+    assert len(set(seen.tolist())) == len(seen)  # one pass: no pair twice
+    shares = [PassSampler(size, batch, seed=0, rank=r, world=2) for r in range(2)]
+    ids = [np.concatenate([s.batch_ids(k) for k in iter(s)]) for s in shares]
+    assert not set(ids[0].tolist()) & set(ids[1].tolist())  # ranks draw disjoint shares
+    assert len(ids[0]) == len(ids[1]) == (1000 // 32) * 16
+    again = PassSampler(size, batch, seed=0)
+    again.resume(0, 5)
+    assert next(iter(again)) == (0, 5)  # a resumed pass continues where it stopped
+    np.testing.assert_array_equal(again.batch_ids((0, 5)), single.batch_ids((0, 5)))
+    second = list(iter(single))
+    assert second[0] == (1, 0) and not np.array_equal(single.batch_ids((1, 0)), single.batch_ids((0, 0)))
+
+
+def test_a_batch_read_from_the_file_is_the_views(two_elevations):
+    table = PairTable(two_elevations, "train", "all", "any")
+    pairs = table.decode(np.arange(0, len(table), 7))
+    item = read_pixels(pack(pairs), FileViews(two_elevations.views), FileViews(two_elevations.depth))
+    flat = two_elevations.views.reshape(-1, *two_elevations.views.shape[3:])
+    np.testing.assert_array_equal(item["pixels"][:, 0], flat[pairs.source_view])
+    np.testing.assert_array_equal(item["pixels"][:, 1], flat[pairs.target_view])
+    depth = two_elevations.depth.reshape(-1, 16, 16)
+    np.testing.assert_array_equal(item["depth"][:, 1], depth[pairs.target_view])
+    batch = to_training_batch({k: torch.from_numpy(v) for k, v in item.items()})
+    assert torch.equal(batch["source"], to_model_input(flat[pairs.source_view]))
+    assert batch["target_alpha"].shape == (len(pairs), 1, 16, 16)
+    np.testing.assert_allclose(batch["target_elevation"].numpy(), pairs.target_elevation)
+    np.testing.assert_allclose(batch["source_azimuth"].numpy(), pairs.source_azimuth)
+
+
+def test_resident_views_give_the_same_batch(two_elevations):
+    table = PairTable(two_elevations, "train", "all", "any")
+    sampler = PassSampler(len(table), 8, seed=0)
+    key = next(iter(sampler))
+    from_file = PairBatches(table, sampler, FileViews(two_elevations.views), FileViews(two_elevations.depth), True, 0)[key]
+    resident = PairBatches(table, sampler, None, None, True, 0)[key]
+    assert "pixels" not in resident and resident["views"].shape == (8, 5)  # object + 4 views
+    views = ResidentViews(two_elevations.views, table.models, "cpu")
+    depth = ResidentViews(two_elevations.depth, table.models, "cpu")
+    a, b = to_training_batch(from_file), to_training_batch(resident, views, depth)
+    for name in ("source", "target", "target_alpha", "wrong_pose", "other_object", "source_depth", "target_depth"):
+        assert torch.equal(a[name], b[name]), name
+
+
+def test_negatives_are_the_same_object_elsewhere_and_another_object_here(two_elevations):
+    table = PairTable(two_elevations, "train", "all", "any")
+    sampler = PassSampler(len(table), 64, seed=0)
+    item = PairBatches(table, sampler, None, None, True, 0)[next(iter(sampler))]["views"].numpy()
+    model, target, wrong_pose, other = item[:, 0], item[:, 2], item[:, 3], item[:, 4]
+    per_object, per_elevation = 2 * 4, 4
+    assert (wrong_pose // per_object == model).all()  # the same object ...
+    assert ((wrong_pose % per_object) // per_elevation == (target % per_object) // per_elevation).all()  # elevation
+    assert (wrong_pose % per_elevation != target % per_elevation).all()  # ... at another azimuth
+    assert (other // per_object != model).all()  # another object ...
+    assert (other % per_object == target % per_object).all()  # ... at the target's view
+    assert set((other // per_object).tolist()) <= set(table.models.tolist())

@@ -15,6 +15,9 @@ from novelview.models.io import load_model, save_model
 
 torch.set_num_threads(1)
 
+SMALL = {"flow": {"width": 0.5}, "flow_visibility": {"width": 0.5},
+         "flow_completion": {"width": 0.5, "completion_width": 0.5}}
+
 
 def images(n: int = 3) -> torch.Tensor:
     g = torch.Generator().manual_seed(3)
@@ -24,12 +27,19 @@ def images(n: int = 3) -> torch.Tensor:
 def moved(name: str, **options) -> nn.Module:
     """A model whose weights and BN statistics are no longer the initial ones."""
     torch.manual_seed(1)
-    model = build_model(name, **options)
+    model = build_model(name, **{**SMALL.get(name, {}), **options})
+    rotation = torch.arange(4, dtype=torch.float64) * 10
+    zeros = torch.zeros(4, dtype=torch.float64)
     with torch.no_grad():
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.01)
-        model.train()(images(4) * 0.5, nn.functional.one_hot(torch.arange(4), model.num_rotations).float())
+        model.train()(images(4) * 0.5, model.encode_pose(rotation, zeros, zeros))
     return model
+
+
+def rotations_of(model) -> list[float]:
+    grid = model.supported_rotations()
+    return [12.5, 300.0] if grid is None else [grid[0], grid[-1]]
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -43,8 +53,8 @@ def test_save_then_load_gives_identical_outputs(name, tmp_path):
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
     x = images()
-    rotations = model.supported_rotations()
-    for rotation in (rotations[0], rotations[-1]):
+    rotations = rotations_of(model)
+    for rotation in rotations:
         assert torch.equal(loaded.predict(x, rotation), model.predict(x, rotation))
     assert loaded.info["model"] == name and loaded.info["note"] == "hello"
     # Also found through the path of its config.json.
@@ -56,6 +66,18 @@ def test_non_default_options_survive_the_round_trip(tmp_path):
     loaded = load_model(save_model(model, tmp_path / "small"))
     assert loaded.config == model.config
     assert torch.equal(loaded.predict(images(), 120), model.predict(images(), 120))
+
+
+def test_the_pose_and_geometry_survive_the_round_trip(tmp_path):
+    model = moved("flow", elevation_range=[0.0, 30.0], mask_weight=0.2)
+    loaded = load_model(save_model(model, tmp_path / "flow"))
+    assert loaded.config == model.config and loaded.pose.elevation_range == (0.0, 30.0)
+    x = images()
+    assert torch.equal(loaded.predict(x, 77.5, elevation_deg=30), model.predict(x, 77.5, elevation_deg=30))
+    onehot = moved("pose_encoder", num_rotations=72, elevation_range=[10.0, 10.0])
+    loaded = load_model(save_model(onehot, tmp_path / "pe72"))
+    assert loaded.supported_rotations() == onehot.supported_rotations() and len(loaded.supported_rotations()) == 72
+    assert torch.equal(loaded.predict(x, 5, source_elevation_deg=10), onehot.predict(x, 5, source_elevation_deg=10))
 
 
 def test_load_expecting_another_model_raises(tmp_path):
