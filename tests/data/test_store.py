@@ -159,13 +159,13 @@ def test_merge_keeps_the_split_settings_and_refuses_mixed_or_missing_shards(tmp_
     merged = tmp_path / "merged"
     summary = merge_shards(dirs, merged, progress=False)
     assert summary["split"] == {"train": 2, "val": 2, "test": 2}
-    with pytest.raises(NovelviewError, match="never rendered"):
+    with pytest.raises(NovelviewError, match="shard 1/2 missing"):
         merge_shards(dirs[:1], tmp_path / "half", progress=False)
     other = tmp_path / "other"
     render_dataset(_job(other, models=1, shard=(1, 2)), progress=False)
     with pytest.raises(NovelviewError, match="different settings"):
         merge_shards([dirs[0], other], tmp_path / "mixed", progress=False)
-    with pytest.raises(NovelviewError, match="not a render folder"):
+    with pytest.raises(NovelviewError, match="nothing does not exist"):
         merge_shards([dirs[0], tmp_path / "nothing"], tmp_path / "x", progress=False)
     with pytest.raises(NovelviewError, match="bad shard"):
         render_dataset(_job(tmp_path / "y", shard=(2, 2)), progress=False)
