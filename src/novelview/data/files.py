@@ -34,21 +34,32 @@ def damaged(path: Path, problem: str, fix: str) -> NovelviewError:
     return NovelviewError(f"{path} is damaged ({problem}): {fix}")
 
 
-def read_json(path: Path, fix: str, expect: type = dict):
-    """Parse a JSON file whose top level must be ``expect``; a damaged file names itself and ``fix``."""
-    path = Path(path)
+def load_json(path: Path, expect: type = dict):
+    """(value, None) for a sound JSON file whose top level is ``expect``; else (None, the problem)."""
     try:
-        text = path.read_bytes()
+        text = Path(path).read_bytes()
     except FileNotFoundError:
-        raise NovelviewError(f"{path} is missing: {fix}") from None
+        return None, "missing"
+    except OSError as exc:
+        return None, f"unreadable: {exc.strerror or exc}"
     if not text:
-        raise damaged(path, "empty, 0 bytes", fix)
+        return None, "empty, 0 bytes"
     try:
         value = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise damaged(path, f"not valid JSON: {exc}", fix) from None
+        return None, f"not valid JSON: {exc}"
     if not isinstance(value, expect):
-        raise damaged(path, f"holds a JSON {type(value).__name__}, not an {expect.__name__}", fix)
+        return None, f"holds a JSON {type(value).__name__}, not a {expect.__name__}"
+    return value, None
+
+
+def read_json(path: Path, fix: str, expect: type = dict):
+    """Parse a JSON file whose top level must be ``expect``; a damaged file names itself and ``fix``."""
+    value, problem = load_json(path, expect)
+    if problem == "missing":
+        raise NovelviewError(f"{path} is missing: {fix}")
+    if problem:
+        raise damaged(Path(path), problem, fix)
     return value
 
 
