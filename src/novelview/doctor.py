@@ -26,6 +26,7 @@ class Finding:
     fix: str = ""
     repair: Callable[[], str] | None = None  # returns what it did
     detail: str = ""
+    label: str = "DAMAGED"  # or UNFINISHED (work to resume), LEFTOVER (debris of an interrupted write)
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Report:
         for f in self.findings:
             name = _relative(f.path, self.folder)
             if f.problem:
-                out.append(f"  DAMAGED   {name}: {f.problem}")
+                out.append(f"  {f.label:<10}{name}: {f.problem}")
                 if f.fix:
                     out.append(f"            fix: {f.fix}")
             else:

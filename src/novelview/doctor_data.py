@@ -73,7 +73,7 @@ def check_dataset_folder(folder: Path) -> list[Finding]:
                 path.unlink(missing_ok=True)
             return f"removed {len(leftovers)} temporary file(s) left by an interrupted write"
         findings.append(Finding(leftovers[0], f"{len(leftovers)} temporary file(s) left by an interrupted write",
-                                "`novelview doctor --repair` removes them", remove_leftovers))
+                                "`novelview doctor --repair` removes them", remove_leftovers, label="LEFTOVER"))
     meta, meta_error = _json(folder / "meta.json") if (folder / "meta.json").exists() else (None, None)
     if meta is not None and meta_problem(meta):
         meta, meta_error = None, f"damaged ({meta_problem(meta)})"
@@ -143,7 +143,7 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
     if missing or broken:
         if missing:
             findings.append(Finding(parts, f"unfinished render: {len(missing)} of {len(indices)} models not rendered yet",
-                                    f"run {command} to resume"))
+                                    f"run {command} to resume", label="UNFINISHED"))
         return False
     if n > 1:
         findings.append(Finding(parts, detail=f"shard {k}/{n}: all {len(indices)} models rendered; "
@@ -154,7 +154,7 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
             shutil.rmtree(parts)
             return "removed parts/, left over from a finished render"
         findings.append(Finding(parts, "left over from a finished render (the data set itself is sound)",
-                                "`novelview doctor --repair` removes it", remove_parts))
+                                "`novelview doctor --repair` removes it", remove_parts, label="LEFTOVER"))
         return False
 
     def assemble():
@@ -164,7 +164,8 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
         return "assembled views.npy, depth.npy, meta.json and split.json from the complete parts"
     findings.append(Finding(parts, f"all {len(indices)} parts are rendered but the data set was not assembled "
                                    "(the render stopped while finishing)",
-                            f"`novelview doctor --repair` assembles it (so does {command})", assemble))
+                            f"`novelview doctor --repair` assembles it (so does {command})", assemble,
+                            label="UNFINISHED"))
     return True
 
 

@@ -8,6 +8,8 @@ damaged checkpoint is moved aside to ``NAME.damaged`` by ``--repair``, not delet
 from __future__ import annotations
 
 import pickle
+import re
+import warnings
 from pathlib import Path
 
 from novelview.data.files import load_json, stale_temporary_files
@@ -57,7 +59,7 @@ def _leftovers(folder: Path) -> list[Finding]:
         return f"removed {len(leftovers)} temporary file(s) from {folder.name}/"
     return [Finding(leftovers[0], f"{len(leftovers)} temporary file(s) left by an interrupted write",
                     "make sure no training runs into this folder, then `novelview doctor --repair` removes them",
-                    remove)]
+                    remove, label="LEFTOVER")]
 
 
 def checkpoint_problem(path: Path) -> str | None:
@@ -68,11 +70,14 @@ def checkpoint_problem(path: Path) -> str | None:
     if size == 0:
         return "damaged (empty, 0 bytes)"
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's note on the pickle protocol is not for the user
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Unsupported global" in str(exc) or "weights_only" in str(exc):
-            unsafe = str(exc).split("Unsupported global:", 1)[-1].split(" was not")[0].strip()[:120]
-            return f"holds objects a safe load refuses ({unsafe}); it was not loaded"
+        unsafe = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        if unsafe or "weights_only" in str(exc).lower():
+            what = f"{unsafe.group(1)}, " if unsafe else ""
+            return f"holds objects a safe load refuses ({what}not tensors or plain data); it was not loaded"
         return f"damaged (not a readable checkpoint: {str(exc)[:120]})"
     except (EOFError, RuntimeError, OSError, ValueError) as exc:
         return f"damaged (truncated or not a checkpoint: {type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
@@ -100,8 +105,9 @@ def _check_checkpoint(path: Path, run: Path) -> Finding:
 
 def check_export_folder(folder: Path, run: Path | None = None) -> list[Finding]:
     """config.json readable JSON, model.safetensors complete and readable to the last tensor."""
-    again = ("export again: `novelview export --checkpoint RUN/checkpoints/best.ckpt --out "
-             f"{folder}`" if run is not None else "export the model again from its checkpoint")
+    best = run / "checkpoints" / "best.ckpt" if run is not None else None
+    again = (f"export again: `novelview export --checkpoint {best if best.exists() else best.with_name('last.ckpt')} "
+             f"--out {folder}`" if best is not None else "export the model again from its checkpoint")
     config, problem = load_json(folder / "config.json")
     findings = [Finding(folder / "config.json", None if problem is None else
                         problem if problem == "missing" else f"damaged ({problem})", again if problem else "",

@@ -50,6 +50,8 @@ def part_problem(parts: Path, i: int, st: RenderSettings) -> tuple[Path, str] | 
             return views_file, problem
         depth_file = parts / f"{i:06d}.depth"
         problem = npy_problem(depth_file, depth_shape, np.float16) if st.depth else None
+        if problem == "missing":  # written before the views file, so it should be there
+            problem = f"missing beside {views_file.name}"
         return (depth_file, problem) if problem else None
     if skip_file.exists():
         try:
@@ -91,10 +93,10 @@ def finished_problem(out: Path, identity: dict) -> str | None:
         meta = read_json(out / "meta.json", "")
     except NovelviewError:
         return f"{out / 'meta.json'} is damaged"
-    if {k: meta.get(k) for k in identity} != identity:
-        return "other settings"
     if meta_problem(meta):
         return f"{out / 'meta.json'} is damaged ({meta_problem(meta)})"
+    if {k: meta.get(k) for k in identity} != identity:
+        return "other settings"
     shape = tuple(meta["shape"])
     problem = npy_problem(out / "views.npy", shape, np.uint8)
     if problem:

@@ -90,6 +90,8 @@ def npy_problem(path: Path, shape: tuple | None = None, dtype=None) -> str | Non
             found_shape, fortran_order, found_dtype = read_header(handle)
             data_start = handle.tell()
     except (ValueError, EOFError, OSError) as exc:
+        if "EOF" in str(exc) or isinstance(exc, EOFError):
+            return f"truncated: {size} bytes, shorter than its own header"
         return f"not a readable .npy file: {exc}"
     if found_dtype.hasobject or fortran_order:
         return "not a plain array as novelview writes it"

@@ -200,7 +200,8 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict:
         if problem is None and not job.overwrite:
             return {"out": str(out), "rendered": 0, "already_done": True, "notes": update_finished(out, refs, job),
                     **summary(out)}
-        notes = [f"{problem}: rendering it again"] if problem and problem != "not finished" else []
+        damage = problem not in (None, "not finished", "other settings")
+        notes = [f"{problem}: rendering it again"] if damage else []
         prepare_folder(job, model_ids)
         k, n = job.shard
         parts = out / "parts"
