@@ -100,8 +100,8 @@ def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> di
             bytes_per_model *= size
         check_free_space(out, sum(p.stat().st_size for p in copies) + 2 * len(refs) * bytes_per_model,
                          "merging (the parts, then views.npy and depth.npy)")
-        with disk_full_is_an_error(out):
-            for part in tqdm(copies, desc="merge", unit="file", disable=not progress):
+        with tqdm(copies, desc="merge", unit="file", disable=not progress) as bar, disk_full_is_an_error(out):
+            for part in bar:
                 shutil.copy2(part, out / "parts" / part.name)
         write_json(out / "settings.json",
                    {"identity": identity, "shard": [0, 1], "split": job.split_settings(), "model_ids": model_ids})

@@ -226,7 +226,8 @@ def _check_room(out: Path, job: RenderJob, todo: int, assembled_models: int) -> 
 def _render_all(todo: list, workers: int, out: Path, progress: bool) -> None:
     workers = workers or os.cpu_count() or 1
     bar = tqdm(total=len(todo), desc="render", unit="model", disable=not progress)
-    with disk_full_is_an_error(out):  # a worker's ENOSPC arrives here as an OSError
+    # closing the bar ends its line, so that an error message starts a line of its own
+    with bar, disk_full_is_an_error(out):  # a worker's ENOSPC arrives here as an OSError
         if workers == 1 or len(todo) <= 1:
             for args in todo:
                 _render_one(args)
@@ -237,7 +238,6 @@ def _render_all(todo: list, workers: int, out: Path, progress: bool) -> None:
             with mp.get_context(method).Pool(workers) as pool:
                 for _ in pool.imap_unordered(_render_one, todo, chunksize=1):
                     bar.update()
-    bar.close()
 
 
 def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> dict:
