@@ -45,12 +45,12 @@ class Report:
         for f in self.findings:
             name = _relative(f.path, self.folder)
             if f.problem:
-                out.append(f"  {f.label:<10}{name}: {f.problem}")
+                out.append(f"  {f.label:<10} {name}: {f.problem}")
                 if f.fix:
-                    out.append(f"            fix: {f.fix}")
+                    out.append(f"  {'':<10} fix: {f.fix}")
             else:
-                out.append(f"  ok        {name}" + (f": {f.detail}" if f.detail else ""))
-        out += [f"  REPAIRED  {line}" for line in self.repaired]
+                out.append(f"  {'ok':<10} {name}" + (f": {f.detail}" if f.detail else ""))
+        out += [f"  {'REPAIRED':<10} {line}" for line in self.repaired]
         return out
 
 

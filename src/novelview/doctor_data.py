@@ -125,6 +125,13 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
             return False
         model_ids = [ref.model_id for ref in refs]
     k, n = shard
+    if n == 1 and finished_problem(folder, job.identity()) is None:
+        def remove_parts():
+            shutil.rmtree(parts)
+            return "removed parts/, left over from a finished render"
+        findings.append(Finding(parts, "left over from a finished render (the data set itself is sound)",
+                                "`novelview doctor --repair` removes it", remove_parts, label="LEFTOVER"))
+        return False
     indices = [i for i in range(len(model_ids)) if i % n == k]
     found = {i: part_problem(parts, i, job.settings) for i in indices}
     broken = [(i, f) for i, f in found.items() if f and f[1] != "missing"]
@@ -148,13 +155,6 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
     if n > 1:
         findings.append(Finding(parts, detail=f"shard {k}/{n}: all {len(indices)} models rendered; "
                                               "merge it with the other shards (`novelview merge`)"))
-        return False
-    if finished_problem(folder, job.identity()) is None:
-        def remove_parts():
-            shutil.rmtree(parts)
-            return "removed parts/, left over from a finished render"
-        findings.append(Finding(parts, "left over from a finished render (the data set itself is sound)",
-                                "`novelview doctor --repair` removes it", remove_parts, label="LEFTOVER"))
         return False
 
     def assemble():
