@@ -37,7 +37,9 @@ def test_bad_numbers_are_refused_before_anything_is_written(args, message, tmp_p
 def test_out_that_is_a_file_is_refused(tmp_path, novelview):
     (tmp_path / "data").write_text("my notes")
     code, _, err = novelview(*BASE, "--models", "1", "--out", tmp_path / "data")
-    assert_one_error(code, err, r"--out .*data is a file, not a folder")
+    assert_one_error(code, err, r"--out .*data: .*data is a file, not a folder")
+    code, _, err = novelview(*BASE, "--models", "1", "--out", tmp_path / "data" / "inside")
+    assert_one_error(code, err, r"--out .*inside: .*data is a file, not a folder")
     assert (tmp_path / "data").read_text() == "my notes"
 
 

@@ -171,8 +171,9 @@ def prepare_folder(job: RenderJob, model_ids: list[str]) -> None:
 
 def refuse_foreign(out: Path, job: RenderJob) -> None:
     """Never write into a file, or into a folder that holds something other than a data set."""
-    if out.exists() and not out.is_dir():
-        raise NovelviewError(f"--out {out} is a file, not a folder; choose another --out")
+    blocking = next((p for p in [out, *out.parents] if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise NovelviewError(f"--out {out}: {blocking} is a file, not a folder; choose another --out")
     known = any((out / name).exists() for name in ("settings.json", "meta.json"))
     if out.is_dir() and not known and any(out.iterdir()) and not job.overwrite:
         raise NovelviewError(f"{out} is not empty and is not a novelview data set; choose another --out")
