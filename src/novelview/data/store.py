@@ -41,6 +41,10 @@ from novelview.data.split import make_split, read_split_file  # noqa: F401  (re-
 from novelview.data.viewstore import ViewStore  # noqa: F401  (re-exported: readers import it from here)
 from novelview.errors import NovelviewError
 
+# ViewStore, make_split, finish and write_pngs live in their own files; readers import them from here.
+__all__ = ["RenderJob", "ViewStore", "check_job", "finish", "job_from_identity", "make_split", "merge_shards",
+           "prepare_folder", "read_split_file", "refuse_foreign", "render_dataset", "write_pngs"]
+
 FORMAT_VERSION = 1
 LIMITS = {"size": (8, 4096), "azimuths": (2, 3600), "supersample": (1, 16)}
 
