@@ -38,34 +38,59 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--source", required=True, help="procedural:CATEGORY[,CATEGORY|all], shapenet:PATH[:CATEGORY] or folder:PATH")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="data set folder to write")
+@click.option("--source", required=True,
+              help="procedural:CATEGORY[,CATEGORY|all], shapenet:PATH[:CATEGORY], folder:PATH or sh3d:[PATH][:SELECTION]")
+@click.option("--out", type=click.Path(path_type=Path), help="data set folder to write (with --check: the PNG)")
 @click.option("--models", type=int, default=None, help="first N models (procedural: N per category; default 100)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seeds the procedural shapes and the split")
 @click.option("--workers", type=int, default=0, help="processes (default: all cores)")
 @click.option("--size", type=int, default=64, show_default=True)
 @click.option("--azimuths", type=int, default=36, show_default=True)
-@click.option("--elevations", default="0", show_default=True, help="degrees, comma-separated")
+@click.option("--elevations", default="0", show_default=True, help="degrees, comma-separated, e.g. 0,10,20,30")
+@click.option("--azimuth-jitter", type=float, default=0.0, show_default=True,
+              help="offset each view's azimuth by a seeded draw in [-DEG/2, DEG/2] (recorded per view)")
+@click.option("--depth/--no-depth", default=True, show_default=True, help="also store per-pixel depth (depth.npy)")
 @click.option("--supersample", type=int, default=3, show_default=True, help="rays per pixel side")
-@click.option("--up-axis", type=click.Choice(["y", "z"]), default="y", show_default=True)
+@click.option("--up-axis", default="y", show_default=True, help="the meshes' up axis: +x -x +y -y +z -z")
+@click.option("--front", default=None, help="the meshes' front axis (default: the source's convention, +z for folders)")
+@click.option("--orientation", "orientation_file", default=None, type=click.Path(dir_okay=False),
+              help="JSON or CSV: model id -> up, front or a 3x3 rotation (overrides --up-axis/--front)")
+@click.option("--check", is_flag=True, help="write a contact sheet of every model at 0/90/180/270 to --out, no data set")
+@click.option("--list", "list_only", is_flag=True, help="print the models the source would take, then stop")
 @click.option("--shard", default="0/1", show_default=True, help="render only shard K of N (merge with `novelview merge`)")
 @click.option("--val-share", type=float, default=0.0, show_default=True)
 @click.option("--test-share", type=float, default=0.2, show_default=True)
 @click.option("--split-file", default=None, help="JSON {train: [model ids], val: [...], test: [...]}")
 @click.option("--png", is_flag=True, help="also write every view as PNG")
 @click.option("--overwrite", is_flag=True, help="replace a data set made with other settings")
-def render(source, out, models, seed, workers, size, azimuths, elevations, supersample, up_axis, shard,
-           val_share, test_share, split_file, png, overwrite) -> None:
+def render(source, out, models, seed, workers, size, azimuths, elevations, azimuth_jitter, depth, supersample, up_axis,
+           front, orientation_file, check, list_only, shard, val_share, test_share, split_file, png, overwrite) -> None:
     """Render meshes into a multi-view data set (views.npy, meta.json, split.json)."""
+    from novelview.data import check as look
     from novelview.data.render import RenderSettings
     from novelview.data.store import RenderJob, render_dataset
 
+    if list_only:
+        click.echo("\n".join(look.listing(source, models, seed)))
+        return
+    if out is None:
+        raise NovelviewError("give --out: the data set folder (with --check: the PNG file to write)")
+
     if size < 8 or azimuths < 2 or supersample < 1:
         raise NovelviewError("--size must be >= 8, --azimuths >= 2 and --supersample >= 1")
+    if not 0 <= azimuth_jitter < 360:
+        raise NovelviewError(f"--azimuth-jitter must be in [0, 360) degrees, not {azimuth_jitter:g}")
     settings = RenderSettings(size=size, azimuths=azimuths, elevations=_parse_elevations(elevations),
-                              supersample=supersample)
+                              supersample=supersample, azimuth_jitter=azimuth_jitter, depth=depth)
     job = RenderJob(source, out, settings, models, seed, up_axis, workers, _parse_shard(shard), png,
-                    overwrite, val_share, test_share, split_file)
+                    overwrite, val_share, test_share, split_file, front=front, orientation_file=orientation_file)
+    if check:
+        if out.suffix.lower() != ".png":
+            raise NovelviewError(f"with --check, --out names the PNG file to write, e.g. check.png (not {out})")
+        paths = look.check_sheet(job.oriented_models(), settings, out, workers)
+        click.echo(f"wrote {', '.join(map(str, paths))}: one row per model, azimuths 0, 90, 180, 270")
+        click.echo(look.HINT)
+        return
     summary = render_dataset(job)
     _report_render(summary)
 
@@ -78,6 +103,10 @@ def _report_render(summary: dict) -> None:
         click.echo(f"note: {note}")
     for item in summary.get("skipped", []):
         click.echo(f"skipped {item['model_id']}: {item['reason']}")
+    from novelview.data.render_notes import summary_lines
+
+    for line in summary_lines(summary.get("render_notes", {})):
+        click.echo(line)
     if "models" in summary:
         click.echo(f"{summary['out']}: {summary['models']} models, {summary['views']} views, "
                    f"split {summary['split']}, {len(summary['skipped'])} skipped")
@@ -106,19 +135,28 @@ def merge(shards, out) -> None:
 @click.option("--strategy", default=None, help="auto, ddp, ddp_spawn, ...")
 @click.option("--num-nodes", type=int, default=None)
 @click.option("--precision", default=None, help="32-true, 16-mixed, bf16-mixed")
+@click.option("--threads", type=int, default=None, help="torch threads per process (default: cores / devices)")
 @click.option("--resume", is_flag=True, help="continue from the run folder's last checkpoint")
 @click.argument("overrides", nargs=-1)
 def train(config_path, data, out, max_steps, max_epochs, devices, accelerator, strategy, num_nodes, precision,
-          resume, overrides) -> None:
+          threads, resume, overrides) -> None:
     """Train a model; OVERRIDES are section.key=value (e.g. optim.lr=0.0005)."""
+    import signal
+
     from novelview.config import load_config
+    from novelview.train import TrainingInterrupted
     from novelview.train import train as run_training
 
     flags = {"max_steps": max_steps, "max_epochs": max_epochs, "devices": _int_or_text(devices),
-             "accelerator": accelerator, "strategy": strategy, "num_nodes": num_nodes, "precision": precision}
+             "accelerator": accelerator, "strategy": strategy, "num_nodes": num_nodes, "precision": precision,
+             "threads": threads}
     extra = [f"trainer.{k}={v}" for k, v in flags.items() if v is not None]
     config = load_config(config_path, [*overrides, *extra])
-    result = run_training(config, data, out, resume=resume)
+    try:
+        result = run_training(config, data, out, resume=resume)
+    except TrainingInterrupted as stopped:
+        click.echo(f"{stopped}", err=True)
+        sys.exit(143 if stopped.signum == signal.SIGTERM else 130)
     if "export" in result:
         click.echo(json.dumps(result, indent=2))
 
@@ -141,12 +179,16 @@ def export(checkpoint, out) -> None:
 
 @cli.command()
 @click.option("--image", required=True, type=click.Path(path_type=Path), help="PNG/JPEG/... of one object")
-@click.option("--azimuth", type=float, default=None, help="rotation in degrees (a multiple of 10)")
-@click.option("--turntable", is_flag=True, help="all 36 views as a GIF and a contact sheet")
+@click.option("--azimuth", type=float, default=None, help="turn the object by this many degrees")
+@click.option("--elevation", type=float, default=None, help="see it from this elevation (default: the input's)")
+@click.option("--source-elevation", type=float, default=None,
+              help="the elevation the input was seen from (default: the lowest the model was trained at)")
+@click.option("--turntable", is_flag=True, help="a full turn as a GIF and a contact sheet")
+@click.option("--frames", type=int, default=36, show_default=True, help="views in a turntable")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="folder to write")
-@click.option("--model", "model_spec", default=None, help="shipped name or export folder (default: pose_encoder)")
-def generate(image, azimuth, turntable, out, model_spec) -> None:
-    """Draw the object in IMAGE from another azimuth, or all 36."""
+@click.option("--model", "model_spec", default=None, help="shipped name or export folder (default: the default model)")
+def generate(image, azimuth, elevation, source_elevation, turntable, frames, out, model_spec) -> None:
+    """Draw the object in IMAGE from another viewpoint, or a whole turn of it."""
     from PIL import Image as PILImage
 
     from novelview import generate as gen
@@ -165,11 +207,14 @@ def generate(image, azimuth, turntable, out, model_spec) -> None:
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(image).stem
     if turntable:
-        files = gen.save_turntable(gen.turntable(model, rgb), rgb, out, f"{stem}_turntable")
+        views = gen.turntable(model, rgb, frames, elevation, source_elevation)
+        suffix = "" if elevation is None else f"_el{elevation:g}"
+        files = gen.save_turntable(views, rgb, out, f"{stem}_turntable{suffix}")
         click.echo(f"wrote {files['gif']} and {files['sheet']}")
     else:
-        view = gen.generate_views(model, rgb, [azimuth])[0]
-        path = out / f"{stem}_az{azimuth:g}.png"
+        view = gen.generate_views(model, rgb, [azimuth], elevation, source_elevation)[0]
+        suffix = "" if elevation is None else f"_el{elevation:g}"
+        path = out / f"{stem}_az{azimuth:g}{suffix}.png"
         PILImage.fromarray(view).save(path)
         click.echo(f"wrote {path}")
 
@@ -177,14 +222,27 @@ def generate(image, azimuth, turntable, out, model_spec) -> None:
 @cli.command()
 @click.option("--data", required=True, type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="PNG file to write")
-@click.option("--per-category", type=int, default=4, show_default=True)
+@click.option("--per-category", type=int, default=None, help="models per category [default: 4; 16 with one category]")
 @click.option("--azimuth-step", type=int, default=3, show_default=True, help="every Nth azimuth")
 @click.option("--split", default="all", show_default=True)
 def sheet(data, out, per_category, azimuth_step, split) -> None:
     """A contact sheet (PNG) of a data set: models by row, azimuths by column."""
+    from novelview.data.check import sheet_plan
     from novelview.generate import dataset_sheet
 
-    click.echo(f"wrote {dataset_sheet(data, out, per_category, azimuth_step, split)}")
+    per_category, shown = sheet_plan(data, per_category, split)
+    click.echo(f"wrote {dataset_sheet(data, out, per_category, azimuth_step, split)}: {shown}")
+
+
+@cli.command()
+@click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder")
+@click.option("--out", default=None, type=click.Path(path_type=Path), help="file to write [default: DATA/ATTRIBUTION.md]")
+def attribution(data, out) -> None:
+    """Write ATTRIBUTION.md: the creator and licence of every model of a data set (CC-BY needs it)."""
+    from novelview.data.attribution import write_attribution
+
+    path, counts = write_attribution(data, out)
+    click.echo(f"wrote {path}: " + ", ".join(f"{n} models {licence}" for licence, n in sorted(counts.items())))
 
 
 @cli.command()
@@ -192,22 +250,37 @@ def sheet(data, out, per_category, azimuth_step, split) -> None:
 @click.option("--model", "model_specs", multiple=True, required=True, help="shipped name or export folder; repeat to compare")
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--split", default="test", show_default=True)
-@click.option("--pairs", type=click.Choice(["from_zero", "all", "fixed"]), default="from_zero", show_default=True,
-              help="from_zero: the original protocol (source azimuth 0); all: any source azimuth")
+@click.option("--pairs", type=click.Choice(["from_zero", "all", "fixed", "offgrid"]), default="from_zero",
+              show_default=True, help="from_zero: the original protocol (source azimuth 0); all: any source view; "
+              "offgrid: from_zero on a finer grid, rotations off the --grid-step grid against those on it")
+@click.option("--elevations", type=click.Choice(["same", "any"]), default="same", show_default=True,
+              help="any: source and target may differ in elevation")
+@click.option("--grid-step", type=float, default=10.0, show_default=True, help="the training grid (offgrid pairs)")
 @click.option("--max-pairs", type=int, default=None, help="seeded sample of at most N pairs")
 @click.option("--batch-size", type=int, default=256, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def evaluate(data, model_specs, out, split, pairs, max_pairs, batch_size, seed) -> None:
-    """Metrics by rotation angle and category, a plot and a grid, for one or more models."""
-    from novelview.evaluate import evaluate as run_evaluation
-    from novelview.report import COLUMNS, metric_rows
+@click.option("--threads", type=int, default=None, help="torch threads (default: all cores)")
+@click.option("--no-accuracy", is_flag=True, help="skip pose and identity accuracy (faster)")
+def evaluate(data, model_specs, out, split, pairs, elevations, grid_step, max_pairs, batch_size, seed, threads,
+             no_accuracy) -> None:
+    """Models beside two trivial baselines: metrics by category, rotation and elevation, a plot and a grid."""
+    import torch
 
-    results = run_evaluation(data, list(model_specs), out, split=split, pairs=pairs, batch_size=batch_size,
-                             max_pairs=max_pairs, seed=seed)
-    header = ["model", "pairs", *[h for _, h, _ in COLUMNS]]
-    click.echo(" | ".join(header))
-    for row in metric_rows(results):
-        click.echo(" | ".join(row))
+    from novelview.evaluate import evaluate as run_evaluation
+    from novelview.report import metric_rows, text_table
+
+    if threads is not None:
+        if threads < 1:
+            raise NovelviewError(f"--threads must be at least 1, not {threads}")
+        torch.set_num_threads(threads)
+    results = run_evaluation(data, list(model_specs), out, split=split, pairs=pairs, elevations=elevations,
+                             batch_size=batch_size, max_pairs=max_pairs, seed=seed, accuracy=not no_accuracy,
+                             grid_step=grid_step)
+    click.echo(text_table(*metric_rows(results)))
+    for label, entry in results["models"].items():
+        for key in ("offgrid", "elevation_change"):
+            if key in entry:
+                click.echo(f"{label} {key}: {json.dumps(entry[key], default=str)[:400]}")
     click.echo(f"wrote {out}/metrics.json, metrics.csv, error_by_angle.png, grid.png")
 
 

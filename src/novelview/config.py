@@ -15,14 +15,18 @@ from novelview.errors import NovelviewError
 DEFAULTS: dict = {
     "seed": 0,
     "model": {"name": "pose_encoder", "options": {}},
+    "objective": {"name": "l1", "options": {}},
     "data": {
-        "pairs": "from_zero",  # fixed | from_zero | all
+        "pairs": "from_zero",  # fixed | from_zero | all (novelview.data.pairs)
+        "elevations": "same",  # same | any: may source and target differ in elevation
         "fixed_step": 3,
         "val_pairs": None,  # default: same as pairs
         "max_val_pairs": 1024,
         "batch_size": 36,
         "num_workers": 0,
-        "elevation_index": 0,
+        "elevation_index": None,  # one elevation of the set, or null for all of them
+        "device": "auto",  # auto | accelerator | host: where the uint8 views live while training
+        "device_share": 0.5,  # auto: put the views on the accelerator if they take at most this share
     },
     "optim": {
         "lr": 1.0e-3,
@@ -31,23 +35,19 @@ DEFAULTS: dict = {
         "decay_steps": 1000,
         "grad_clip": 5.0,  # global norm; null turns it off
     },
-    "gan": {
-        "alpha": 1.0,  # L1 weight
-        "beta": 0.2,  # adversarial weight
-        "lr_d": 5.0e-5,
-        "g_steps_per_d": 5,
-        "skip_threshold": 0.2,  # skip D while its real and fake losses are both below this
-        "real_label_range": [0.8, 1.2],
-        "feature_matching": True,
-    },
     "trainer": {
         "max_epochs": 20,
         "max_steps": -1,
+        "max_time": None,  # "DD:HH:MM:SS", e.g. "00:00:02:30" for a run of two and a half minutes
         "accelerator": "auto",
         "devices": 1,
         "strategy": "auto",
         "num_nodes": 1,
         "precision": "32-true",
+        "channels_last": False,
+        "steps_per_fetch": 1,  # optimiser steps per loader item: k batches handed over at once
+        "save_every_n_steps": None,  # also keep a checkpoint every N steps (checkpoints/step_N.ckpt)
+        "threads": None,  # torch threads per process; null: all cores, shared among processes
         "log_every_n_steps": 50,
         "val_check_interval": None,
         "check_val_every_n_epoch": 1,
@@ -112,17 +112,17 @@ def set_key(config: dict, dotted: str, value) -> None:
         if not isinstance(node.get(part), dict):
             raise NovelviewError(f"unknown config key {dotted!r}: no section {part!r}")
         node = node[part]
-    # Model options are the model's constructor arguments (checked when it is built); nothing else is free.
-    free = parts[:2] == ["model", "options"] and len(parts) > 2
+    # Model and objective options are checked by their owners; nothing else is free.
+    free = parts[:2] in (["model", "options"], ["objective", "options"]) and len(parts) > 2
     if parts[-1] not in node and not free:
         raise NovelviewError(f"unknown config key {dotted!r}: known keys here are {', '.join(sorted(node))}")
     node[parts[-1]] = value
 
 
 def check(config: dict) -> None:
-    """Reject configs with unknown sections or keys, so a typo is never silently ignored."""
-    from novelview.data.pairs import MODES
-    from novelview.models import MODELS
+    """Reject configs with unknown sections or keys, and values of the wrong type or range, up
+    front, so that a typo never fails late or is silently ignored."""
+    from novelview.config_check import check_values
 
     for section, body in config.items():
         if section not in DEFAULTS:
@@ -134,23 +134,7 @@ def check(config: dict) -> None:
             if unknown:
                 raise NovelviewError(f"unknown key {sorted(unknown)[0]!r} in section {section!r}: "
                                      f"known are {', '.join(sorted(DEFAULTS[section]))}")
-    model, data = config["model"], config["data"]
-    if model.get("name") not in MODELS:
-        raise NovelviewError(f"unknown model {model.get('name')!r} (model.name): choose from {', '.join(sorted(MODELS))}")
-    if not isinstance(model.get("options"), dict):
-        raise NovelviewError("model.options must be a mapping of the model's options (or left out)")
-    batch = data["batch_size"]
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-        raise NovelviewError(f"data.batch_size must be a whole number of at least 1, not {batch!r}")
-    for key in ("pairs", "val_pairs"):
-        if data[key] not in MODES and not (key == "val_pairs" and data[key] is None):
-            raise NovelviewError(f"data.{key} is {data[key]!r}: choose from {', '.join(MODES)}")
-    if model["name"] == "autoencoder" and (data["pairs"] != "fixed" or data["val_pairs"] not in (None, "fixed")):
-        raise NovelviewError("the autoencoder only learns +30 degree pairs: set data.pairs=fixed "
-                             "(and leave data.val_pairs unset)")
-    steps = config["gan"]["g_steps_per_d"]
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise NovelviewError(f"gan.g_steps_per_d must be a whole number of at least 1, not {steps!r}")
+    check_values(config)
 
 
 def dump(config: dict, path: Path) -> None:

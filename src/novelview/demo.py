@@ -18,7 +18,7 @@ from novelview.generate import generate_views, model_size
 from novelview.images import composite_on_white, make_grid
 from novelview.models.io import load_model, shipped_names
 
-DEMO_MODELS = ("autoencoder", "pose_encoder", "pose_gan")
+DEMO_MODELS = ("default", "autoencoder", "pose_encoder", "pose_gan")
 # Seed 1 draws shapes the shipped models never saw (they were trained on seed 0).
 DEMO_SEED = 1
 
@@ -43,7 +43,7 @@ def run_demo(out: str | Path, per_category: int = 8, max_pairs: int = 3000, work
     render_dataset(job, progress=progress)
     results = evaluate(data_dir, list(models), out / "eval", split="test", pairs="all",
                        max_pairs=max_pairs, progress=progress)
-    turntables = write_turntables(data_dir, [m for m in models if m != "autoencoder"], out / "turntables")
+    turntables = write_turntables(data_dir, [m for m in models if _turns_fully(m)], out / "turntables")
     seconds = time.time() - started
     command = f"novelview demo --out {out} --per-category {per_category} --max-pairs {max_pairs}"
     paths = write_report(out, out / "eval", results, turntables, {
@@ -53,9 +53,15 @@ def run_demo(out: str | Path, per_category: int = 8, max_pairs: int = 3000, work
     return {"report_html": str(paths[0]), "report_md": str(paths[1]), "seconds": seconds}
 
 
+def _turns_fully(name: str) -> bool:
+    grid = load_model(name).supported_rotations()
+    return grid is None or len(grid) > 1
+
+
 def write_turntables(data_dir: Path, models: list[str], out: Path, source_azimuth_index: int = 4) -> list[dict]:
     """For one test object per category: a GIF whose frames show, side by side, the input view,
-    the true view at each rotation, and each model's prediction (all from the one input)."""
+    the true view at each rotation, and each model's prediction (all from the one input, at
+    elevation 0)."""
     store = ViewStore(data_dir)
     loaded = {name: load_model(name) for name in models}
     out.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from novelview.data.assemble import finish, finished_problem, part_problem
+from novelview.data.assemble import PART_SUFFIXES, finish, finished_problem, part_problem
 from novelview.data.files import load_json, npy_problem, stale_temporary_files, write_json
 from novelview.data.render import RenderSettings
 from novelview.data.split import make_split, split_problem
@@ -25,6 +25,7 @@ from novelview.doctor import Finding
 from novelview.errors import NovelviewError
 
 IDENTITY_KEYS = ("format_version", "source", "models", "seed", "up_axis", "render")
+OPTIONAL_IDENTITY_KEYS = ("front", "orientation_sha256")  # in the identity only when used
 
 
 def render_command(job, shard=(0, 1)) -> str:
@@ -33,13 +34,17 @@ def render_command(job, shard=(0, 1)) -> str:
     args = ["novelview", "render", "--source", job.source, "--out", str(job.out)]
     args += ["--models", str(job.models)] if job.models is not None else []
     args += ["--seed", str(job.seed)] if job.seed else []
-    shown = ("size", "azimuths", "supersample", "elevations")
+    shown = ("size", "azimuths", "supersample", "elevations", "azimuth_jitter", "depth")
     for name in shown[:3]:
         if getattr(st, name) != getattr(default, name):
             args += [f"--{name}", str(getattr(st, name))]
     if tuple(st.elevations) != default.elevations:
         args += ["--elevations", ",".join(f"{e:g}" for e in st.elevations)]
-    args += ["--up-axis", job.up_axis] if job.up_axis != "y" else []
+    args += ["--azimuth-jitter", f"{st.azimuth_jitter:g}"] if st.azimuth_jitter else []
+    args += [] if st.depth else ["--no-depth"]
+    args += [f"--up-axis={job.up_axis}"] if job.up_axis != "y" else []  # '=': the axis may start with '-'
+    args += [f"--front={job.front}"] if job.front else []
+    args += ["--orientation", job.orientation_file] if job.orientation_file else []
     args += ["--shard", f"{shard[0]}/{shard[1]}"] if shard[1] > 1 else []
     args += ["--val-share", f"{job.val_share:g}"] if job.val_share else []
     args += ["--test-share", f"{job.test_share:g}"] if job.test_share != 0.2 else []
@@ -48,6 +53,8 @@ def render_command(job, shard=(0, 1)) -> str:
     hidden = [f.name for f in fields(st) if f.name not in shown and getattr(st, f.name) != getattr(default, f.name)]
     if hidden:
         command += f" (it also needs render settings the command line does not set: {', '.join(hidden)})"
+    if job.orientation_sha256 and not job.orientation_file:
+        command += " (add --orientation with the orientation file it was rendered with, unchanged)"
     return command
 
 
@@ -97,6 +104,7 @@ def _settings(folder: Path, meta: dict | None, findings: list) -> tuple[dict | N
         return info, job_from_identity(info["identity"], folder, info.get("split")), shard
     if meta is not None:
         identity = {key: meta.get(key) for key in IDENTITY_KEYS}
+        identity.update({key: meta[key] for key in OPTIONAL_IDENTITY_KEYS if key in meta})
 
         def rebuild():
             write_json(path, {"identity": identity, "shard": [0, 1], "split": {"val_share": 0.0, "test_share": 0.2,
@@ -140,7 +148,7 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
     if broken:
         def remove_broken():
             for i, _ in broken:
-                for suffix in (".npy", ".depth", ".skip.json"):
+                for suffix in PART_SUFFIXES:
                     (parts / f"{i:06d}{suffix}").unlink(missing_ok=True)
             return f"removed {len(broken)} damaged part(s); render them again with {command}"
         example = broken[0][1]

@@ -85,33 +85,42 @@ def model_size(model) -> int:
     return int(model.config.get("image_size", 64))
 
 
-def generate_views(model, image_rgb: np.ndarray, rotations_deg: list[float]) -> np.ndarray:
-    """(H, W, 3) uint8 and K rotations -> (K, H, W, 3) uint8 views, in one batch."""
-    source = to_model_input(image_rgb[None]).expand(len(rotations_deg), -1, -1, -1)
+def generate_views(model, image_rgb: np.ndarray, rotations_deg, elevation_deg: float | None = None,
+                   source_elevation_deg: float | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 and K rotations (degrees) -> (K, H, W, 3) uint8 views, in one batch, seen at
+    ``elevation_deg`` from an input seen at ``source_elevation_deg`` (defaults: see ``predict``)."""
+    rotations = torch.as_tensor(list(rotations_deg), dtype=torch.float64)
+    source = to_model_input(image_rgb[None]).expand(len(rotations), -1, -1, -1)
     with torch.no_grad():
-        output = model.predict(source, torch.tensor(rotations_deg, dtype=torch.float64))
+        output = model.predict(source, rotations, elevation_deg, source_elevation_deg)
     return to_uint8(output)
 
 
-def turntable(model, image_rgb: np.ndarray) -> np.ndarray:
-    """All rotations 0, 10, ..., 350 of one image: (36, H, W, 3) uint8 (rotation 0 is the model's own)."""
-    rotations = [k * model.step_deg for k in range(model.num_rotations)]
-    supported = set(round(r, 6) for r in model.supported_rotations())
-    if not all(round(r, 6) in supported for r in rotations):
-        can = ", ".join(f"{r:g}" for r in model.supported_rotations())
-        raise NovelviewError(f"{model.model_name} cannot make a turntable: it only rotates by {can} degrees; "
-                             "use a pose model (pose_encoder, pose_gan)")
-    return generate_views(model, image_rgb, rotations)
+def turntable(model, image_rgb: np.ndarray, frames: int = 36, elevation_deg: float | None = None,
+              source_elevation_deg: float | None = None) -> np.ndarray:
+    """``frames`` evenly spaced rotations 0..360 of one image: (frames, H, W, 3) uint8."""
+    if frames < 1:
+        raise NovelviewError(f"a turntable needs at least one frame, not {frames}")
+    rotations = [k * 360.0 / frames for k in range(frames)]
+    grid = model.supported_rotations()
+    if grid is not None:
+        refused = [r for r in rotations if not any(abs((r - g + 180) % 360 - 180) < 1e-6 for g in grid)]
+        if refused:
+            can = ", ".join(f"{r:g}" for r in grid[:6]) + (" ..." if len(grid) > 6 else "")
+            raise NovelviewError(f"{model.model_name} cannot make a {frames}-frame turntable: it rotates by {can} "
+                                 f"degrees only (not {refused[0]:g}); use --frames {len(grid)} or a model with "
+                                 "the continuous pose (the default model)")
+    return generate_views(model, image_rgb, rotations, elevation_deg, source_elevation_deg)
 
 
 def save_turntable(views: np.ndarray, image_rgb: np.ndarray, out: Path, stem: str = "turntable",
                    scale: int = 2) -> dict:
-    """Write ``stem``.gif (all views, looping) and ``stem``.png (input + 6x6 sheet of views)."""
+    """Write ``stem``.gif (all views, looping) and ``stem``.png (the input, then the views in rows)."""
     out.mkdir(parents=True, exist_ok=True)
     frames = [Image.fromarray(v).resize((v.shape[1] * scale, v.shape[0] * scale), Image.NEAREST) for v in views]
     gif = out / f"{stem}.gif"
-    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
-    cols = 6
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=max(20, 3600 // len(frames)), loop=0)
+    cols = 6 if len(views) <= 36 else 12
     rows = [[image_rgb] + [np.full_like(image_rgb, 255)] * (cols - 1)]
     rows += [list(views[i : i + cols]) for i in range(0, len(views), cols)]
     sheet = out / f"{stem}.png"

@@ -1,7 +1,9 @@
 """Image conventions shared by every module: the one place where uint8 becomes float and back.
 
 On disk, views are uint8 RGBA (straight alpha, sRGB). Models see float RGB in [-1, 1],
-composited on a white background, channels first: (N, 3, H, W).
+composited on a white background, channels first: (N, 3, H, W). ``views_to_model`` does that
+conversion for training, evaluation and generation alike, on whatever device holds the views
+(the accelerator when training on one), so the CPU never converts a batch to float for a GPU.
 """
 
 from __future__ import annotations
@@ -20,25 +22,26 @@ def composite_on_white(rgba_uint8: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def to_model_input(images_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """(N, H, W, 3 or 4) uint8 -> (N, 3, H, W) float32 in [-1, 1] (x * 2/255 - 1, as the original).
+def views_to_model(views_uint8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, H, W, 4) uint8 RGBA, or (N, H, W, 3) RGB, on any device -> RGB (N, 3, H, W) float32 in
+    [-1, 1] composited on white, and alpha (N, 1, H, W) float32 in [0, 1] (ones for RGB input).
 
-    RGBA input is composited on white first.
+    x * 2/255 - 1, as the original; compositing is ``white + alpha * (rgb - white)`` in float, in
+    one pass over a channels-first copy (about 2.5x faster on a CPU than slicing channels-last).
     """
-    if isinstance(images_uint8, torch.Tensor):
-        images_uint8 = images_uint8.cpu().numpy()
-    if images_uint8.shape[-1] == 4:
-        images_uint8 = composite_on_white(images_uint8)
-    array = np.ascontiguousarray(images_uint8)
-    if not array.flags.writeable:  # memory-mapped or Pillow-owned: torch wants its own copy
-        array = array.copy()
-    tensor = torch.from_numpy(array).permute(0, 3, 1, 2)
-    return tensor.float().mul_(2.0 / 255.0).sub_(1.0)
+    channels = views_uint8.permute(0, 3, 1, 2).contiguous().float()
+    rgb = channels[:, :3].mul_(2.0 / 255.0).sub_(1.0)
+    if channels.shape[1] == 3:
+        return rgb, torch.ones_like(rgb[:, :1])
+    alpha = channels[:, 3:4].mul_(1.0 / 255.0)
+    return rgb.sub_(1.0).mul_(alpha).add_(1.0), alpha
 
 
-def alpha_of(rgba_uint8: np.ndarray) -> torch.Tensor:
-    """(N, H, W, 4) uint8 RGBA -> (N, 1, H, W) float32 alpha in [0, 1] (for masked metrics)."""
-    return torch.from_numpy(np.ascontiguousarray(rgba_uint8[..., 3])).float().div_(255.0).unsqueeze(1)
+def to_model_input(images_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """(N, H, W, 3 or 4) uint8 -> (N, 3, H, W) float32 in [-1, 1], composited on white."""
+    if isinstance(images_uint8, np.ndarray):
+        images_uint8 = torch.from_numpy(np.array(images_uint8, copy=True))  # mapped or read-only arrays
+    return views_to_model(images_uint8)[0]
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:

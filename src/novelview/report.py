@@ -1,112 +1,123 @@
-"""The demo's report: one Markdown summary and one HTML page over the evaluation's files."""
+"""Tables of an evaluation's results, as text (CLI), Markdown and HTML (the demo's report), and CSV.
+
+Every table lists the models and, below them, the trivial baselines scored on the same pairs; a
+model that does not beat a baseline (full-image L1) is marked, so a blur is never mistaken for
+a result. Columns come from the metric registry (``novelview.metrics``).
+"""
 
 from __future__ import annotations
 
+import csv
 import html
 import os
 from pathlib import Path
 
-COLUMNS = [  # (metric key in the evaluation's results, header, format)
-    ("l1_full", "L1 [-1,1] (original)", "{:.4f}"),
-    ("l1_masked", "masked L1 [0,1] (TVSN/AFN)", "{:.4f}"),
-    ("ssim_luma_masked", "masked luma SSIM (TVSN/AFN)", "{:.3f}"),
-    ("psnr", "PSNR dB", "{:.2f}"),
-    ("ssim", "SSIM", "{:.3f}"),
-]
+from novelview import metrics as M
+
+SUMMARY = ("l1_full", "l1_masked", "ssim_luma_masked", "psnr", "ms_ssim", "sharpness", "pose_accuracy",
+           "identity_accuracy")
+MARK = "✗"
 
 
-def _fmt(value, pattern: str) -> str:
-    try:
-        return pattern.format(float(value))
-    except (TypeError, ValueError):
-        return "n/a"
+def columns(results: dict) -> list[str]:
+    present = set().union(*[set(e["overall"]) for e in [*results["models"].values(), *results["baselines"].values()]])
+    return [name for name in SUMMARY if name in present]
 
 
-def metric_rows(results: dict) -> list[list[str]]:
-    """One row per model: name, pairs evaluated, then the overall metrics."""
+def metric_rows(results: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: models (marked where they lose to a baseline on their pairs), then baselines."""
+    names = columns(results)
+    header = ["model", "pairs", *[M.METRICS[n].label for n in names]]
     rows = []
-    for name, entry in results["models"].items():
-        overall = entry["overall"]
-        rows.append([name, str(entry.get("n_pairs", overall.get("n_pairs", ""))),
-                     *[_fmt(overall.get(key), fmt) for key, _, fmt in COLUMNS]])
-    return rows
+    for label, entry in results["models"].items():
+        lost = [b for b, won in entry.get("beats_baselines", {}).items() if not won]
+        name = f"{label} {MARK} (loses to {', '.join(lost)})" if lost else label
+        pairs = f"{entry['n_pairs']}" + ("" if entry.get("pairs") == results["settings"]["pairs"] else f" ({entry['pairs']})")
+        rows.append([name, pairs, *[M.METRICS[n].format(entry["overall"].get(n)) for n in names]])
+    for label, entry in results["baselines"].items():
+        rows.append([f"baseline: {label}", str(entry["n_pairs"]),
+                     *[M.METRICS[n].format(entry["overall"].get(n)) for n in names]])
+    return header, rows
 
 
-def category_rows(results: dict) -> tuple[list[str], list[list[str]]]:
-    """Full-image L1 per category: header and one row per model."""
-    categories = sorted({c for e in results["models"].values() for c in e.get("by_category", {})})
-    rows = [[name, *[_fmt(e.get("by_category", {}).get(c, {}).get("l1_full"), "{:.4f}") for c in categories]]
-            for name, e in results["models"].items()]
+def category_rows(results: dict, metric: str = "l1_full") -> tuple[list[str], list[list[str]]]:
+    entries = {**results["models"], **{f"baseline: {k}": v for k, v in results["baselines"].items()}}
+    categories = sorted({c for e in entries.values() for c in e.get("by_category", {})})
+    rows = [[name, *[M.METRICS[metric].format(e.get("by_category", {}).get(c, {}).get(metric)) for c in categories]]
+            for name, e in entries.items()]
     return ["model", *categories], rows
 
 
-def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    return "\n".join(" | ".join(r) for r in [header, *rows])
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def html_table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def write_report(out: Path, eval_dir: Path, results: dict, turntables: list[dict], info: dict) -> tuple[Path, Path]:
-    """Write report.md and report.html in ``out`` over the evaluation files in ``eval_dir``.
+def write_csv(path: Path, results: dict) -> None:
+    names = list(M.METRICS)
+    entries = [(label, e) for label, e in results["models"].items()]
+    entries += [(f"baseline:{label}", e) for label, e in results["baselines"].items()]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model", "group", "key", "n_pairs", *names])
+        for label, r in entries:
+            groups = [("overall", {"all": r["overall"]}), ("category", r["by_category"]),
+                      ("rotation", r["by_rotation"]), ("elevation", r["by_elevation"])]
+            for group, items in groups:
+                for key, vals in items.items():
+                    w.writerow([label, group, key, vals["n_pairs"],
+                                *[f"{vals[n]:.6g}" if isinstance(vals.get(n), float) else "" for n in names]])
 
-    Image paths are relative, so the folder can be moved or published as it is.
-    """
+
+def write_report(out: Path, eval_dir: Path, results: dict, turntables: list[dict], info: dict) -> tuple[Path, Path]:
+    """Write report.md and report.html in ``out`` over the evaluation files in ``eval_dir`` (relative links)."""
     out = Path(out)
 
     def rel(path) -> str:
         return os.path.relpath(path, out)
 
-    header = ["model", "pairs", *[h for _, h, _ in COLUMNS]]
-    rows = metric_rows(results)
+    header, rows = metric_rows(results)
     cat_header, cat_rows = category_rows(results)
     files = {k: Path(eval_dir) / v for k, v in results.get("files", {}).items()}
-    plot, grid, grid_all = files.get("error_by_angle"), files.get("grid"), files.get("grid_requested_pairs")
-    setting = (f"{info['per_category']} unseen procedural models per category (seed {info['seed']}); "
-               f"test pairs from any source azimuth to any other (a seeded sample of at most "
-               f"{info['max_pairs']} per model); the autoencoder is scored on its +30 degree pairs only. "
+    plot, grid = files.get("error_by_angle"), files.get("grid")
+    setting = (f"{info['per_category']} unseen procedural models per category (seed {info['seed']}); test pairs "
+               f"from any source view to any other (a seeded sample of at most {info['max_pairs']} per model); a model "
+               f"restricted to some rotations is scored on those, with the baselines scored again on its pairs. "
+               f"{MARK} marks a model that does not beat a trivial baseline. "
                f"Made by `{info['command']}` in {info['seconds']:.0f} s.")
-    md = ["# novelview demo report", "", setting, "", "## Metrics", "", _markdown_table(header, rows), "",
-          "## Full-image L1 by category", "", _markdown_table(cat_header, cat_rows), ""]
-    if plot:
-        md += ["## Error by rotation angle", "", f"![error by angle]({rel(plot)})", ""]
-    if grid:
-        md += ["## Test pairs: input, target, each model", "", f"![grid]({rel(grid)})", ""]
-    if grid_all:
-        md += ["Pose models on pairs of any rotation:", "", f"![grid, any rotation]({rel(grid_all)})", ""]
-    if turntables:
-        md += ["## Turntables from one input view", "",
-               "Each frame: input, true view, then " + ", ".join(turntables[0]["columns"][2:]) + ".", ""]
-        md += [f"![{t['category']}]({rel(t['gif'])})" for t in turntables]
-    md_path = out / "report.md"
-    md_path.write_text("\n".join(md) + "\n")
-
+    md = ["# novelview demo report", "", setting, "", "## Metrics", "", markdown_table(header, rows), "",
+          "## Full-image L1 by category", "", markdown_table(cat_header, cat_rows), ""]
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>novelview demo report</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
              "td:first-child,th:first-child{text-align:left}img{image-rendering:pixelated;max-width:100%}</style>",
              "</head><body><h1>novelview demo report</h1>", f"<p>{html.escape(setting)}</p>",
-             "<h2>Metrics</h2>", _html_table(header, rows),
-             "<h2>Full-image L1 by category</h2>", _html_table(cat_header, cat_rows)]
-    if plot:
-        parts += ["<h2>Error by rotation angle</h2>", f"<img alt='error by angle' src='{html.escape(rel(plot))}'>"]
-    if grid:
-        parts += ["<h2>Test pairs: input, target, each model</h2>", f"<img alt='grid' src='{html.escape(rel(grid))}'>"]
-    if grid_all:
-        parts += ["<p>Pose models on pairs of any rotation:</p>",
-                  f"<img alt='grid, any rotation' src='{html.escape(rel(grid_all))}'>"]
+             "<h2>Metrics</h2>", html_table(header, rows),
+             "<h2>Full-image L1 by category</h2>", html_table(cat_header, cat_rows)]
+    for heading, image in (("Error by rotation angle", plot), ("Test pairs: input, target, each model", grid)):
+        if image:
+            md += [f"## {heading}", "", f"![{heading}]({rel(image)})", ""]
+            parts += [f"<h2>{html.escape(heading)}</h2>", f"<img alt='{html.escape(heading)}' src='{html.escape(rel(image))}'>"]
     if turntables:
-        parts += ["<h2>Turntables from one input view</h2>",
-                  "<p>Each frame: input, true view, then " + html.escape(", ".join(turntables[0]["columns"][2:])) + ".</p>"]
+        caption = "Each frame: input, true view, then " + ", ".join(turntables[0]["columns"][2:]) + "."
+        md += ["## Turntables from one input view", "", caption, ""]
+        md += [f"![{t['category']}]({rel(t['gif'])})" for t in turntables]
+        parts += ["<h2>Turntables from one input view</h2>", f"<p>{html.escape(caption)}</p>"]
         parts += [f"<figure><img alt='{t['category']}' src='{html.escape(rel(t['gif']))}'>"
                   f"<figcaption>{html.escape(t['category'])} ({html.escape(t['model_id'])})</figcaption></figure>"
                   for t in turntables]
     parts.append("</body></html>")
-    html_path = out / "report.html"
+    md_path, html_path = out / "report.md", out / "report.html"
+    md_path.write_text("\n".join(md) + "\n")
     html_path.write_text("\n".join(parts))
     return html_path, md_path

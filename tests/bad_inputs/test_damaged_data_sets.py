@@ -99,6 +99,8 @@ def test_a_damaged_split_is_rewritten_by_the_render_command(dataset, finished_se
     ("000000.depth", lambda p: p.write_bytes(p.read_bytes()[:100]), "000000.depth: truncated"),
     ("000001.depth", lambda p: p.unlink(), "000001.depth: missing beside 000001.npy"),
     ("000001.npy", lambda p: np.save(p, np.zeros((1, 4, 16, 16, 3), np.uint8)), "000001.npy: shape"),
+    ("000000.notes.json", lambda p: p.write_text("{not json"), "000000.notes.json: not valid JSON"),
+    ("000001.notes.json", lambda p: p.write_text('{"texturing": 3}'), "000001.notes.json: no texturing"),
 ])
 def test_damaged_parts_of_an_interrupted_render_are_rendered_again(part, damage, message, tmp_path, finished_set,
                                                                    novelview):

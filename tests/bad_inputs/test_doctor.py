@@ -79,7 +79,7 @@ def test_repair_removes_leftovers_and_damaged_parts_only(tmp_path, novelview, mo
     assert code == 2
     assert "REPAIRED   removed 2 temporary file(s)" in report and "REPAIRED   removed 1 damaged part(s)" in report
     assert "UNFINISHED parts: unfinished render: 2 of 3 models not rendered yet" in report
-    assert sorted(p.name for p in (out / "parts").iterdir()) == ["000000.depth", "000000.npy"]
+    assert sorted(p.name for p in (out / "parts").iterdir()) == ["000000.depth", "000000.notes.json", "000000.npy"]
     assert (out / "parts" / "000000.npy").read_bytes() == sound
     assert novelview("render", *RENDER, "--out", out)[0] == 0
 

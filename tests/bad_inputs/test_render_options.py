@@ -43,9 +43,10 @@ def test_out_that_is_a_file_is_refused(tmp_path, novelview):
     assert (tmp_path / "data").read_text() == "my notes"
 
 
+# the data set holds one category (mugs), so --per-category defaults to 16
 @pytest.mark.parametrize("args, message", [
-    (["--azimuth-step", "0"], r"--azimuth-step and --per-category must be 1 or more \(got 0, 4\)"),
-    (["--azimuth-step", "-3"], r"must be 1 or more \(got -3, 4\)"),
+    (["--azimuth-step", "0"], r"--azimuth-step and --per-category must be 1 or more \(got 0, 16\)"),
+    (["--azimuth-step", "-3"], r"must be 1 or more \(got -3, 16\)"),
     (["--per-category", "0"], r"must be 1 or more \(got 3, 0\)"),
 ])
 def test_sheet_refuses_steps_below_one(args, message, dataset, novelview, tmp_path):

@@ -202,7 +202,7 @@ def test_z_up_meshes_are_turned_y_up(tmp_path):
     extent = np.ptp(load_surface(ref, up_axis="z").vertices, axis=0)
     np.testing.assert_allclose(extent, [0.2, 2.0, 0.4])
     with pytest.raises(NovelviewError):
-        load_surface(ref, up_axis="x")
+        load_surface(ref, up_axis="w")
 
 
 # --- broken files ----------------------------------------------------------------------------
@@ -324,3 +324,30 @@ def test_shapenet_front_minus_z_faces_the_azimuth_0_camera(tmp_path):
     (ref,) = list_models(f"shapenet:{tmp_path / 'sn'}:car")
     vertices = load_surface(ref).vertices
     assert vertices[:, 2].max() == pytest.approx(1.4) and vertices[:, 2].min() == pytest.approx(-1.0)
+
+
+def test_nested_category_folders_become_categories(tmp_path):
+    root = tmp_path / "mine"
+    box = trimesh.creation.box()
+    for path in ("cars/sedan.obj", "cars/truck/body.obj", "cars/truck/body.mtl", "mugs/tall.ply", "mugs/short.stl",
+                 "lamp/parts/shade.obj", "loose.obj"):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        if path.endswith(".mtl"):
+            (root / path).write_text("newmtl a\nKd 1 0 0\n")
+        else:
+            box.export(root / path)
+    refs = list_models(f"folder:{root}")
+    assert [(r.model_id, r.category) for r in refs] == [
+        ("cars/sedan", "cars"), ("cars/truck", "cars"),  # a category folder: two models inside
+        ("lamp", "mine"),  # one model's folder (its parts below): a model of ROOT's category
+        ("loose", "mine"),
+        ("mugs/short", "mugs"), ("mugs/tall", "mugs"),
+    ]
+    assert refs[1].path.endswith("truck/body.obj")
+
+
+def test_shapenet_accepts_the_synset_folder_itself(tmp_path):
+    root = _shapenet(tmp_path / "sn", 2)
+    refs = list_models(f"shapenet:{root / '03001627'}")
+    assert [(r.model_id, r.category) for r in refs] == [("03001627/chair_a", "chair")]
+    assert refs[0].front == "-z"

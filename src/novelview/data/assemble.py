@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from novelview.data import render_notes
 from novelview.data.files import (
-    check_free_space, damaged, npy_problem, read_json, safe_file_name, write_json, write_stacked_npy,
+    check_free_space, damaged, load_json, npy_problem, read_json, safe_file_name, write_json, write_stacked_npy,
 )
 from novelview.data.render import RenderSettings, view_azimuths
 from novelview.data.split import make_split, split_problem
@@ -24,12 +25,15 @@ from novelview.data.viewstore import ViewStore, depth_wanted, meta_problem
 from novelview.errors import NovelviewError
 
 AGAIN = "run the same render command again: damaged parts are rendered again"
+PART_SUFFIXES = (".npy", ".depth", ".notes.json", ".skip.json")  # every file of one model in parts/
 
 
 def mesh_stamp(ref) -> list[int] | None:
-    """[size, mtime in ns] of a model's mesh file, to notice a fixed mesh; None for procedural models."""
+    """[size, mtime in ns] of a model's mesh file (sh3d: its library archive), to notice a fixed mesh;
+    None for procedural models."""
+    mesh = getattr(ref, "archive", "") or ref.path
     try:
-        stat = Path(ref.path).stat() if ref.path else None
+        stat = Path(mesh).stat() if mesh else None
     except OSError:
         return None
     return [stat.st_size, stat.st_mtime_ns] if stat else None
@@ -52,7 +56,15 @@ def part_problem(parts: Path, i: int, st: RenderSettings) -> tuple[Path, str] | 
         problem = npy_problem(depth_file, depth_shape, np.float16) if st.depth else None
         if problem == "missing":  # written before the views file, so it should be there
             problem = f"missing beside {views_file.name}"
-        return (depth_file, problem) if problem else None
+        if problem:
+            return depth_file, problem
+        notes_file = render_notes.notes_path(parts, i)  # absent in parts made before render notes
+        if notes_file.exists():
+            notes, problem = load_json(notes_file)
+            problem = problem or render_notes.notes_problem(notes)
+            if problem:
+                return notes_file, problem
+        return None
     if skip_file.exists():
         try:
             reason = json.loads(skip_file.read_bytes() or b"null")
@@ -69,7 +81,7 @@ def check_parts(parts: Path, refs: list, job, indices: list[int]) -> list[str]:
         found = part_problem(parts, i, job.settings)
         if found and found[1] != "missing":
             broken.append(f"{found[0].name}: {found[1]}")
-            for suffix in (".npy", ".depth", ".skip.json"):
+            for suffix in PART_SUFFIXES:
                 (parts / f"{i:06d}{suffix}").unlink(missing_ok=True)
         elif (parts / f"{i:06d}.skip.json").exists():
             recorded = read_json(parts / f"{i:06d}.skip.json", AGAIN).get("mesh")
@@ -151,7 +163,10 @@ def finish(out: Path, refs: list, job) -> None:
         "categories": [ref.category for _, ref in kept],
         "source_paths": [ref.path for _, ref in kept],
         "skipped": skipped,
+        "render_notes": render_notes.summarise(parts, [(i, ref.model_id) for i, ref in kept]),
     }
+    if any(ref.info for _, ref in kept):  # catalogue facts, for attribution (sh3d)
+        meta["model_info"] = [ref.info for _, ref in kept]
     if st.azimuth_jitter > 0:
         meta["view_azimuth_degrees"] = [np.round(view_azimuths(st, job.seed, i), 6).tolist() for i, _ in kept]
     (out / "meta.json").unlink(missing_ok=True)  # until it is back, the folder reads as unfinished
@@ -241,4 +256,5 @@ def summary(out: Path) -> dict:
         "views": int(np.prod(meta["shape"][:3])),
         "skipped": meta["skipped"],
         "split": {k: len(v) for k, v in split.items()},
+        "render_notes": meta.get("render_notes", {}),
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from novelview.data.assemble import finish, part_problem, part_shapes, summary
+from novelview.data.assemble import PART_SUFFIXES, finish, part_problem, part_shapes, summary
 from novelview.data.files import check_free_space, damaged, disk_full_is_an_error, folder_lock, read_json, write_json
 from novelview.data.sources import list_models
 from novelview.data.store import job_from_identity, prepare_folder, refuse_foreign
@@ -92,7 +92,7 @@ def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> di
             locks.enter_context(folder_lock(folder))
         prepare_folder(job, model_ids)
         copies = [part for d, indices in zip(shard_dirs, shard_indices) if d.resolve() != out.resolve()
-                  for i in indices for suffix in (".npy", ".depth", ".skip.json")
+                  for i in indices for suffix in PART_SUFFIXES
                   for part in [d / "parts" / f"{i:06d}{suffix}"] if part.exists()]
         views_shape, _ = part_shapes(job.settings)
         bytes_per_model = 1

@@ -3,13 +3,15 @@
 Folder layout:
     settings.json   what decides the pixels (source, seed, models, render settings); a render
                     into a folder with other settings is refused unless asked to overwrite
-    parts/          one finished model per file while rendering (NNNNNN.npy and NNNNNN.depth, or
-                    NNNNNN.skip.json with the reason); an interrupted render resumes from these
+    parts/          one finished model per file while rendering (NNNNNN.npy, NNNNNN.depth and
+                    NNNNNN.notes.json, or NNNNNN.skip.json with the reason); an interrupted
+                    render resumes from these
     views.npy       uint8 (models, elevations, azimuths, H, W, 4), memory-mapped when read
     depth.npy       float16 (models, elevations, azimuths, H, W) ray distance, 0 = background
                     (when rendered with depth, the default)
     meta.json       angles, size, source, renderer settings, model ids and categories, skipped
-                    models; with azimuth jitter, every view's exact azimuth
+                    models, render notes (textures used or lost); with azimuth jitter, every
+                    view's exact azimuth; for catalogue sources, model_info (for attribution)
     split.json      model indices (into views.npy) of train / val / test
     png/            optional: every view as a PNG, for looking at
 
@@ -20,6 +22,7 @@ is checked before rendering and before views.npy is assembled. Assembly lives in
 
 from __future__ import annotations
 
+import hashlib
 import math
 import multiprocessing as mp
 import os
@@ -29,6 +32,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from novelview.data import render_notes
 from novelview.data.assemble import (  # noqa: F401  (finish and write_pngs are part of this module's API)
     check_parts, finish, finished_problem, mesh_stamp, summary, update_finished, write_pngs,
 )
@@ -36,7 +40,8 @@ from novelview.data.files import (
     check_free_space, disk_full_is_an_error, folder_lock, read_json, save_npy, stale_temporary_files, write_json,
 )
 from novelview.data.render import RenderSettings, Renderer, view_azimuths
-from novelview.data.sources import list_models, load_surface
+from novelview.data.sources import ModelRef, list_models, load_model, orient_models, texture_side_limit
+from novelview.data.sources.orientation import parse_axis, stored_axis_name
 from novelview.data.split import make_split, read_split_file  # noqa: F401  (re-exported)
 from novelview.data.viewstore import ViewStore  # noqa: F401  (re-exported: readers import it from here)
 from novelview.errors import NovelviewError
@@ -66,17 +71,40 @@ class RenderJob:
     val_share: float = 0.0
     test_share: float = 0.2
     split_file: str | None = None
+    front: str | None = None  # the meshes' front axis (None: the source's convention)
+    orientation_file: str | None = None  # per-model up / front / rotation (JSON or CSV)
+    # the orientation file's digest as a settings.json recorded it, for a job rebuilt from there
+    # (merge, doctor), where the file itself need not be at hand; the file, when given, decides
+    orientation_sha256: str | None = None
 
     def identity(self) -> dict:
         """The settings that decide the data set's contents (not where or how fast)."""
-        return {
+        identity = {
             "format_version": FORMAT_VERSION,
             "source": self.source,
             "models": self.models,
             "seed": self.seed,
-            "up_axis": self.up_axis,
+            "up_axis": stored_axis_name(self.up_axis),
             "render": self.settings.to_dict(),
         }
+        # Only when used, so that data sets made before these options existed keep their identity.
+        if self.front:
+            identity["front"] = parse_axis(self.front)
+        if self.orientation_file:
+            try:
+                digest = hashlib.sha256(Path(self.orientation_file).read_bytes()).hexdigest()
+            except OSError as exc:
+                raise NovelviewError(f"cannot read orientation file {self.orientation_file}: "
+                                     f"{exc.strerror or exc}") from None
+            identity["orientation_sha256"] = digest
+        elif self.orientation_sha256:
+            identity["orientation_sha256"] = self.orientation_sha256
+        return identity
+
+    def oriented_models(self) -> list[ModelRef]:
+        """The source's models, each with its turn to our frame (the options and the orientation file)."""
+        refs = list_models(self.source, self.models, self.seed)
+        return orient_models(refs, self.up_axis, self.front, self.orientation_file)
 
     def split_settings(self) -> dict:
         split_file = str(Path(self.split_file).resolve()) if self.split_file else None
@@ -116,13 +144,15 @@ def _render_one(args) -> tuple[int, str | None]:
     i, ref, settings, up_axis, parts_dir, seed = args
     azimuths = view_azimuths(settings, seed, i)
     try:
-        views, depth = Renderer(load_surface(ref, up_axis), settings).render_all(azimuths)
+        loaded = load_model(ref, up_axis, texture_side_limit(settings.size, settings.supersample))
+        views, depth = Renderer(loaded.surface, settings).render_all(azimuths)
     except (ValueError, IndexError, MemoryError, RuntimeError) as exc:
         reason = str(exc) or type(exc).__name__
         # the mesh file's stamp lets a later render retry this model once the file is fixed
         write_json(parts_dir / f"{i:06d}.skip.json", {"model_id": ref.model_id, "reason": reason,
                                                       "mesh": mesh_stamp(ref)})
         return i, reason
+    render_notes.write_notes(parts_dir, i, loaded.texturing, loaded.notices)
     if settings.depth:
         save_npy(parts_dir / f"{i:06d}.depth", depth)
     save_npy(parts_dir / f"{i:06d}.npy", views)
@@ -191,7 +221,7 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict:
     settings is not rendered again, but a new split or --png is applied to it.
     """
     check_job(job)
-    refs = list_models(job.source, job.models, job.seed)
+    refs = job.oriented_models()
     model_ids = [ref.model_id for ref in refs]
     if job.split_file:  # a typo in the split file should fail now, not after hours of rendering
         read_split_file(job.split_file, model_ids)
@@ -258,4 +288,5 @@ def job_from_identity(identity: dict, out: Path, split: dict | None = None) -> R
     split = split or {}
     return RenderJob(identity["source"], out, settings, identity["models"], identity["seed"], identity["up_axis"],
                      val_share=split.get("val_share", 0.0), test_share=split.get("test_share", 0.2),
-                     split_file=split.get("split_file"))
+                     split_file=split.get("split_file"), front=identity.get("front"),
+                     orientation_sha256=identity.get("orientation_sha256"))

@@ -2,7 +2,7 @@
 
 The generator is a PoseEncoder with batch norm after decoder layers 1-3. The discriminator has
 no batch norm and dropout 0.5 to keep it weak; its middle activation serves feature matching.
-Training (losses, update ratio, skipping) lives in ``novelview.train``.
+Training (losses, update ratio, skipping) lives in ``novelview.objectives.original_gan``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from novelview.models.layers import ViewSynthesisModel, xavier_init
-from novelview.models.pose_encoder import PoseEncoder
+from novelview.models.layers import xavier_init
+from novelview.models.pose_encoder import OneHotGridModel, PoseEncoder
 from novelview.models.registry import register
 
 
@@ -37,20 +37,22 @@ class Discriminator(nn.Module):
 
 
 @register("pose_gan")
-class PoseGAN(ViewSynthesisModel):
+class PoseGAN(OneHotGridModel):
     """Generator (used by ``predict``) plus discriminator (used only in training)."""
 
     def __init__(self, encoder_channels=(32, 48, 64, 92), decoder_channels=(64, 32, 16), kernel: int = 3,
                  image_size: int = 64, num_rotations: int = 36, disc_channels=(16, 32, 64),
-                 disc_kernel: int = 5, disc_dropout: float = 0.5):
+                 disc_kernel: int = 5, disc_dropout: float = 0.5, elevation_range=(0.0, 0.0)):
         super().__init__()
         self.config = dict(encoder_channels=list(encoder_channels), decoder_channels=list(decoder_channels),
                            kernel=kernel, image_size=image_size, num_rotations=num_rotations,
-                           disc_channels=list(disc_channels), disc_kernel=disc_kernel, disc_dropout=disc_dropout)
-        self.num_rotations = num_rotations
+                           disc_channels=list(disc_channels), disc_kernel=disc_kernel, disc_dropout=disc_dropout,
+                           elevation_range=list(elevation_range))
         self.generator = PoseEncoder(encoder_channels, decoder_channels, kernel, encoder_batch_norm=True,
-                                     decoder_batch_norm=True, image_size=image_size, num_rotations=num_rotations)
+                                     decoder_batch_norm=True, image_size=image_size, num_rotations=num_rotations,
+                                     elevation_range=elevation_range)
+        self.pose = self.generator.pose
         self.discriminator = Discriminator(disc_channels, disc_kernel, disc_dropout, image_size)
 
-    def forward(self, source: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+    def forward(self, source: torch.Tensor, pose: torch.Tensor) -> dict:
         return self.generator(source, pose)

@@ -1,4 +1,4 @@
-"""Image metrics for novel view synthesis, batched, one value per image.
+"""Per-pair image metrics for novel view synthesis, batched, one value per image.
 
 Every function takes ``pred`` and ``target`` as (N, 3, H, W) float tensors on the models' [-1, 1]
 scale (see ``novelview.images``) and, where the protocol needs it, ``target_alpha`` (N, 1, H, W) in
@@ -45,12 +45,12 @@ out is reported beside the mean, so a perfect prediction never turns a PSNR mean
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
 
 import torch
 
 from novelview.images import to_unit
+from novelview.metrics.registry import metric
 
 # ITU-R BT.601 luma weights, as MATLAB's rgb2gray / TVSN's evaluation.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
@@ -120,12 +120,14 @@ def luma(images: torch.Tensor) -> torch.Tensor:
     return (images * w).sum(dim=1, keepdim=True)
 
 
+@metric("l1_full", "L1 [-1,1] (original)", "{:.4f}", higher_is_better=False)
 def l1_full(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """Mean |pred - target| over all pixels and channels, on the [-1, 1] scale; (N,)."""
     _check(pred, target)
     return (pred - target).abs().flatten(1).mean(dim=1)
 
 
+@metric("l1_masked", "masked L1 [0,1] (TVSN/AFN)", "{:.4f}", higher_is_better=False, needs_mask=True)
 def l1_masked(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """TVSN / AFN L1: sum |a*pred01 - a*gt01| / (3 * #(alpha > 0)); NaN where the mask is empty; (N,)."""
     alpha = _need_alpha("l1_masked", target_alpha)
@@ -136,6 +138,7 @@ def l1_masked(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tens
                        torch.full_like(total, float("nan")))
 
 
+@metric("ssim_luma_masked", "masked luma SSIM (TVSN/AFN)", "{:.3f}", higher_is_better=True, needs_mask=True)
 def ssim_luma_masked(pred: torch.Tensor, target: torch.Tensor,
                      target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """TVSN / AFN SSIM: luma of the alpha-masked images in 0..255, Gaussian 11x11 sigma 1.5; NaN where
@@ -147,6 +150,7 @@ def ssim_luma_masked(pred: torch.Tensor, target: torch.Tensor,
     return torch.where(foreground > 0, value, torch.full_like(value, float("nan")))
 
 
+@metric("psnr", "PSNR dB", "{:.2f}", higher_is_better=True)
 def psnr(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """Whole-image PSNR in dB on [0, 1]: 10 log10(1 / MSE) per image; identical images give +inf; (N,)."""
     _check(pred, target)
@@ -154,62 +158,10 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | 
     return -10.0 * torch.log10(mse)  # log10(0) = -inf, so a perfect prediction gives +inf
 
 
+@metric("ssim", "SSIM", "{:.3f}", higher_is_better=True)
 def ssim(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """Whole-image SSIM, RGB on [0, 1], Gaussian 11x11 sigma 1.5, averaged over channels; (N,)."""
     _check(pred, target)
     return _ssim(to_unit(pred), to_unit(target), data_range=1.0)
 
 
-MetricFn = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
-
-#: Every metric by name, in report order; each is ``fn(pred, target, target_alpha) -> (N,)``.
-METRICS: dict[str, MetricFn] = {
-    "l1_full": l1_full,
-    "l1_masked": l1_masked,
-    "ssim_luma_masked": ssim_luma_masked,
-    "psnr": psnr,
-    "ssim": ssim,
-}
-
-#: Which way is better, for reports.
-HIGHER_IS_BETTER = {"l1_full": False, "l1_masked": False, "ssim_luma_masked": True, "psnr": True, "ssim": True}
-
-
-@torch.no_grad()
-def compute_all(pred: torch.Tensor, target: torch.Tensor,
-                target_alpha: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-    """Every metric of ``METRICS`` on one batch: {name: (N,) tensor}.
-
-    Without ``target_alpha`` the masked metrics are left out.
-    """
-    pred, target = pred.float(), target.float()
-    out = {}
-    for name, fn in METRICS.items():
-        if target_alpha is None and name in ("l1_masked", "ssim_luma_masked"):
-            continue
-        out[name] = fn(pred, target, target_alpha)
-    return out
-
-
-def finite_mean(values) -> tuple[float, int]:
-    """Mean of the finite entries (NaN and +-inf left out) and how many were left out.
-
-    The mean is NaN when no entry is finite.
-    """
-    values = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
-    ok = torch.isfinite(values)
-    n_ok = int(ok.sum())
-    mean = float(values[ok].mean()) if n_ok else float("nan")
-    return mean, int(values.numel() - n_ok)
-
-
-def aggregate(per_image: dict[str, torch.Tensor]) -> dict:
-    """{name: (N,)} -> {"n_pairs": N, name: finite mean, ..., "left_out": {name: count}} (counts > 0 only)."""
-    result: dict = {"n_pairs": int(next(iter(per_image.values())).numel()) if per_image else 0}
-    left_out = {}
-    for name, values in per_image.items():
-        result[name], skipped = finite_mean(values)
-        if skipped:
-            left_out[name] = skipped
-    result["left_out"] = left_out
-    return result

@@ -1,0 +1,54 @@
+"""``flow_visibility``: appearance flow whose mix is a visibility map supervised from geometry.
+
+As TVSN's first stage (DOAFN): the network also predicts, per target pixel, whether the source
+can see it. That prediction is the mix of the warped source and the pixel head, and it is
+trained with cross-entropy against the true visibility of the pair (reprojected depth, see
+``novelview.data.visibility``), so the model warps where warping is right and paints elsewhere.
+A second term is the warp's own L1 on the truly visible pixels (TVSN weighs it 2x; here 1x
+beside the image L1), which teaches the flow directly where it has an answer.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from novelview.models.flow import FlowModel
+from novelview.models.registry import register
+from novelview.models.unet import warp
+
+
+@register("flow_visibility")
+class FlowVisibilityModel(FlowModel):
+    """Options as ``flow``, plus ``visibility_weight`` and ``warp_weight``."""
+
+    needs = frozenset({"visibility"})
+
+    def __init__(self, width: float = 3, pose: str = "continuous", image_size: int = 64,
+                 elevation_range=(0.0, 0.0), num_rotations: int = 36, mask_weight: float = 0.1,
+                 visibility_weight: float = 1.0, warp_weight: float = 1.0):
+        super().__init__(width, pose, image_size, elevation_range, num_rotations, mask_weight)
+        self.config.update(visibility_weight=visibility_weight, warp_weight=warp_weight)
+        self.visibility_weight, self.warp_weight = visibility_weight, warp_weight
+
+    def forward(self, source: torch.Tensor, pose_code: torch.Tensor) -> dict:
+        features, bottleneck = self.net(source, pose_code)
+        out = self.split_heads(features)
+        warped = warp(source, out["flow"])
+        visibility = torch.sigmoid(out["mix"])  # the mix head, read as visibility
+        content = visibility * warped + (1 - visibility) * torch.tanh(out["pixels"])
+        mask = torch.sigmoid(out["mask"])
+        return {"image": mask * content + (1 - mask), "flow": out["flow"], "warped": warped,
+                "visibility": visibility, "visibility_logit": out["mix"], "mask_logit": out["mask"],
+                "pixel_logits": out["pixels"], "bottleneck": bottleneck}
+
+    def losses(self, outputs: dict, batch: dict) -> dict:
+        terms = super().losses(outputs, batch)
+        seen = batch["visibility"]
+        terms["visibility_bce"] = self.visibility_weight * F.binary_cross_entropy_with_logits(
+            outputs["visibility_logit"].float(), seen)
+        # Only object pixels the source sees: background is visible by definition and trivial.
+        where = seen * (batch["target_alpha"] > 0)
+        warp_error = ((outputs["warped"].float() - batch["target"]).abs() * where).sum() / (3 * where.sum() + 1)
+        terms["warp_l1"] = self.warp_weight * warp_error
+        return terms

@@ -1,0 +1,26 @@
+"""``l1``: regression to the target view: L1 on [-1, 1] images plus the model family's own terms
+(for example a mask's cross-entropy). One Adam optimiser, the original's decay and clipping."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+
+from novelview.objectives.base import Objective, adam, step_decay
+from novelview.objectives.registry import register_objective
+
+
+@register_objective("l1")
+class L1Objective(Objective):
+    OPTIONS = {"l1_weight": 1.0}
+
+    def configure_optimizers(self, model):
+        optimizer = adam(model.parameters(), self.optim["lr"], self.optim["betas"])
+        return [optimizer], [step_decay(optimizer, self.optim)]
+
+    def training_step(self, ctx, model, batch: dict) -> dict:
+        outputs = ctx.run_model(batch)
+        l1 = F.l1_loss(outputs["image"].float(), batch["target"])
+        terms = model.losses(outputs, batch)
+        loss = self.options["l1_weight"] * l1 + sum(terms.values())
+        self.update(ctx, 0, loss, model.parameters(), self.optim["grad_clip"])
+        return {"l1": l1, "loss": loss, **terms}

@@ -1,0 +1,86 @@
+"""Scoring one predictor on a set of pairs: every registered metric, per pair.
+
+Pairs are visited grouped by target view (elevation and grid azimuth), so the identity gallery
+(every object of the split at that view) is read once per group; each batch's pose gallery (the
+pair's own object at every azimuth of the target elevation) is read with the batch. Views come
+from the file by plain reads (``FileViews``), as in training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from novelview import metrics as M
+from novelview.data.batches import FileViews
+from novelview.data.pairs import Pairs, PairTable
+from novelview.images import views_to_model
+from novelview.metrics.accuracy import identity_accuracy, pose_accuracy
+
+GALLERY_CHUNK = 32  # pairs whose pose galleries are held at once (36 views each)
+
+
+class Scorer:
+    """Reads views of one split for scoring; ``score(predictor, pairs)`` -> {metric: (P,) array}."""
+
+    def __init__(self, table: PairTable, batch_size: int = 256, device="cpu", accuracy: bool = True):
+        self.table, self.batch_size, self.device, self.accuracy = table, batch_size, device, accuracy
+        self.files = FileViews(table.store.views)
+        self.azimuths = table.store.view_azimuths()  # (M, E, A) exact angles
+
+    def images(self, view_ids: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        rgb, alpha = views_to_model(torch.from_numpy(self.files.gather(view_ids)))
+        return rgb.to(self.device), alpha.to(self.device)
+
+    def _view_id(self, model, elevation, azimuth):
+        t = self.table
+        return (np.asarray(model) * t.num_elevations + elevation) * t.num_azimuths + azimuth
+
+    @torch.no_grad()
+    def score(self, predictor, pairs: Pairs, desc: str = "", progress: bool = False) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        groups = pairs.target_elevation_index * self.table.num_azimuths + pairs.target_azimuth_index
+        order = np.argsort(groups, kind="stable")
+        bar = tqdm(total=len(pairs), desc=desc, unit="pair", disable=not progress, leave=False)
+        for group in np.unique(groups):
+            members = order[groups[order] == group]
+            candidates = own = None
+            if self.accuracy:
+                e, a = divmod(int(group), self.table.num_azimuths)
+                candidate_models = self.table.models
+                candidates, _ = self.images(self._view_id(candidate_models, e, a))
+                own = {int(m): i for i, m in enumerate(candidate_models)}
+            for start in range(0, len(members), self.batch_size):
+                index = members[start:start + self.batch_size]
+                values = self._score_batch(predictor, pairs.subset(index), candidates, own)
+                for name, v in values.items():
+                    out.setdefault(name, np.empty(len(pairs)))[index] = v
+                bar.update(len(index))
+        bar.close()
+        return out
+
+    def _score_batch(self, predictor, batch: Pairs, candidates, own) -> dict[str, np.ndarray]:
+        source, _ = self.images(batch.source_view)
+        target, alpha = self.images(batch.target_view)
+        pred = predictor.predict(source, batch).float()
+        values = {k: v.double().cpu().numpy() for k, v in M.compute_all(pred, target, alpha).items()}
+        if candidates is not None:
+            index = torch.tensor([own[int(m)] for m in batch.model], device=pred.device)
+            values["identity_accuracy"] = identity_accuracy(pred, candidates, index).cpu().numpy()
+            values["pose_accuracy"] = self._pose_accuracy(pred, batch)
+        return values
+
+    def _pose_accuracy(self, pred: torch.Tensor, batch: Pairs) -> np.ndarray:
+        a = self.table.num_azimuths
+        result = []
+        for start in range(0, len(batch), GALLERY_CHUNK):
+            part = batch.subset(slice(start, start + GALLERY_CHUNK))
+            ids = self._view_id(part.model[:, None], part.target_elevation_index[:, None], np.arange(a)[None])
+            gallery, _ = self.images(ids.reshape(-1))
+            gallery = gallery.reshape(len(part), a, *gallery.shape[1:])
+            angles = torch.from_numpy(self.azimuths[part.model, part.target_elevation_index]).to(pred.device)
+            target = torch.from_numpy(part.target_azimuth).to(pred.device)
+            chunk = pose_accuracy(pred[start:start + GALLERY_CHUNK], gallery, angles.float(), target.float())
+            result.append(chunk.cpu().numpy())
+        return np.concatenate(result)

@@ -1,0 +1,115 @@
+"""The Lightning module: one model and one objective, whatever their families.
+
+It knows no model or objective by name: the objective runs each training step (its losses, its
+optimisers, its schedule) through the hooks below, the model encodes its own pose, and
+validation scores the image L1 on the validation pairs and draws a sample grid.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.loggers import TensorBoardLogger
+from PIL import Image
+
+from novelview.images import make_grid, to_uint8
+from novelview.models import build_model
+from novelview.objectives import build_objective
+
+
+class SynthesisModule(L.LightningModule):
+    """``config`` is the resolved experiment config; ``model_options`` the model's options with
+    the data set's geometry filled in (``ViewSynthesisModel.geometry_options``)."""
+
+    def __init__(self, config: dict, model_options: dict):
+        super().__init__()
+        self.save_hyperparameters({"config": config, "model_options": model_options})
+        self.config = config
+        self.model = build_model(config["model"]["name"], **model_options)
+        self.objective = build_objective(config["objective"]["name"], self.model,
+                                         config["objective"].get("options"), config["optim"])
+        self.automatic_optimization = False  # objectives step their own optimisers
+        self.log_every = max(1, config["trainer"]["log_every_n_steps"] // config["trainer"]["steps_per_fetch"])
+        self.channels_last = config["trainer"]["channels_last"]
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.sample_batch: dict | None = None
+        self._validations = 0
+
+    @property
+    def needs(self) -> set[str]:
+        """Batch extras the model and the objective need (``visibility``, ``negatives``)."""
+        return set(self.model.needs) | set(self.objective.needs)
+
+    # -- hooks the objectives call --
+    def pose_code(self, batch: dict) -> torch.Tensor:
+        rotation = torch.remainder(batch["target_azimuth"] - batch["source_azimuth"], 360.0)
+        return self.model.encode_pose(rotation, batch["source_elevation"], batch["target_elevation"])
+
+    def run_model(self, batch: dict) -> dict:
+        source = batch["source"]
+        if self.channels_last:
+            source = source.contiguous(memory_format=torch.channels_last)
+        return self.model(source, self.pose_code(batch))
+
+    # -- training --
+    def configure_optimizers(self):
+        return self.objective.configure_optimizers(self.model)
+
+    def training_step(self, batch: dict, batch_idx: int):
+        # A loader item may hold several batches (trainer.steps_per_fetch): one optimiser step each,
+        # so the framework's per-item cost is paid once for all of them.
+        size = self.config["data"]["batch_size"]
+        items = len(batch["source"]) // size
+        limit = self.trainer.max_steps if self._trainer is not None else -1
+        for k in range(items):
+            if limit >= 0 and self.global_step >= limit:
+                break
+            part = batch if items == 1 else {name: value[k * size:(k + 1) * size] for name, value in batch.items()}
+            logs = self.objective.training_step(self, self.model, part)
+        # Logging is a host sync on an accelerator: only every log_every items.
+        if batch_idx % self.log_every == 0:
+            n = size
+            self.log_dict({f"train/{k}": v for k, v in logs.items()}, on_step=True, on_epoch=False, batch_size=n)
+            self.log("train/l1_epoch", logs["l1"], on_step=False, on_epoch=True, batch_size=n)
+
+    # The objectives draw soft labels and dropout masks from torch's generators: keep their state in
+    # the checkpoint so that a resumed run draws what an uninterrupted one would have.
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["torch_rng_state"] = torch.get_rng_state()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            checkpoint["cuda_rng_state"] = torch.cuda.get_rng_state()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "torch_rng_state" in checkpoint:
+            torch.set_rng_state(checkpoint["torch_rng_state"])
+        if "cuda_rng_state" in checkpoint and torch.cuda.is_available():
+            torch.cuda.set_rng_state(checkpoint["cuda_rng_state"])
+
+    # -- validation and samples --
+    def validation_step(self, batch: dict, batch_idx: int):
+        image = self.run_model(batch)["image"]
+        l1 = F.l1_loss(image.float(), batch["target"])
+        self.log("val/l1", l1, prog_bar=True, on_epoch=True, sync_dist=True, batch_size=len(image))
+        if batch_idx == 0 and self.sample_batch is None:
+            self.sample_batch = {k: v[:8].detach() for k, v in batch.items() if torch.is_tensor(v)}
+
+    def on_validation_epoch_end(self):
+        if self.sample_batch is None or self.trainer.sanity_checking or not self.trainer.is_global_zero:
+            return
+        self._validations += 1
+        if (self._validations - 1) % self.config["trainer"]["sample_every_n_val"]:
+            return
+        b = self.sample_batch
+        with torch.no_grad():
+            output = self.run_model(b)["image"]
+        grid = make_grid([list(to_uint8(t)) for t in (b["source"], b["target"], output)])
+        folder = Path(self.trainer.default_root_dir) / "samples"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(grid).save(folder / f"step_{self.global_step:07d}.png")
+        for logger in self.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_image("samples", grid, self.global_step, dataformats="HWC")
