@@ -75,9 +75,9 @@ def test_autoencoder_refuses_turntable_and_other_rotations(autoencoder_dir):
     model = load_model(autoencoder_dir)
     image = np.full((64, 64, 3), 255, np.uint8)
     assert generate_views(model, image, [30.0]).shape == (1, 64, 64, 3)
-    with pytest.raises(NovelviewError, match="only rotates by 30"):
+    with pytest.raises(NovelviewError, match="rotates by 30 degrees only"):
         turntable(model, image)
-    with pytest.raises(NovelviewError, match="supports 30"):
+    with pytest.raises(NovelviewError, match="rotates by 30 degrees only"):
         generate_views(model, image, [40.0])
 
 
@@ -95,7 +95,7 @@ def test_cli_generate_one_view_and_errors(tmp_path, pose_model_dir, autoencoder_
     bad_rotation = _cli("generate", "--image", str(tmp_path / "in.png"), "--azimuth", "90", "--out",
                         str(tmp_path / "out"), "--model", str(autoencoder_dir))
     assert bad_rotation.returncode == 2
-    assert bad_rotation.stderr.strip().startswith("error:") and "supports 30" in bad_rotation.stderr
+    assert bad_rotation.stderr.strip().startswith("error:") and "rotates by 30 degrees only" in bad_rotation.stderr
     assert "Traceback" not in bad_rotation.stderr
 
     missing = _cli("generate", "--image", str(tmp_path / "in.png"), "--turntable", "--out",

@@ -5,13 +5,15 @@ Every problem the user can fix surfaces as one line, ``error: ...``, and exit st
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import sys
 from pathlib import Path
 
 import click
 
-from novelview.errors import NovelviewError
+from novelview.errors import NovelviewError, ended_early_message
 
 
 def _parse_shard(text: str) -> tuple[int, int]:
@@ -96,7 +98,10 @@ def render(source, out, models, seed, workers, size, azimuths, elevations, azimu
 
 def _report_render(summary: dict) -> None:
     if summary.get("already_done"):
-        click.echo(f"{summary['out']} is already complete with these settings; nothing to do")
+        rest = "" if summary.get("notes") else "; nothing to do"
+        click.echo(f"{summary['out']} is already complete with these settings{rest}")
+    for note in summary.get("notes", []):
+        click.echo(f"note: {note}")
     for item in summary.get("skipped", []):
         click.echo(f"skipped {item['model_id']}: {item['reason']}")
     from novelview.data.render_notes import summary_lines
@@ -192,6 +197,10 @@ def generate(image, azimuth, elevation, source_elevation, turntable, frames, out
 
     if (azimuth is None) == (not turntable):
         raise NovelviewError("give exactly one of --azimuth DEG or --turntable")
+    if azimuth is not None and not math.isfinite(azimuth):
+        raise NovelviewError(f"bad --azimuth {azimuth}: give a rotation in degrees, e.g. 30")
+    if out.exists() and not out.is_dir():
+        raise NovelviewError(f"--out {out} is a file, not a folder; choose another --out")
     model = load_model(model_spec or gen.DEFAULT_MODEL)
     rgb, notices = gen.load_image(image, gen.model_size(model))
     for notice in notices:
@@ -290,23 +299,54 @@ def demo(out, per_category, max_pairs, workers) -> None:
     click.echo(f"report: {result['report_html']} (and {result['report_md']}), {result['seconds']:.0f} s")
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--repair", is_flag=True, help="repair what can be repaired without losing anything")
+def doctor(folder, repair) -> None:
+    """Check a data set, an unfinished render or a run folder: what is damaged, and how to repair it."""
+    from novelview.doctor import examine
+
+    report = examine(folder, repair=repair)
+    for line in report.lines():
+        click.echo(line)
+    left = len(report.problems)
+    if left:
+        hint = "" if repair else "; `novelview doctor --repair` repairs what it safely can"
+        raise NovelviewError(f"{folder}: {left} problem(s) found, each with its fix above{hint}")
+    click.echo(f"{folder}: no problems found")
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except NovelviewError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, EOFError):  # click turns EOFError into Abort: it is no interruption
+            _exit_ended_early(exc.__cause__)
         click.echo("interrupted: finished work is kept; run the same command again to resume "
                    "(`novelview train` needs --resume)", err=True)
         sys.exit(130)
+    except EOFError as exc:
+        _exit_ended_early(exc)
     except OSError as exc:  # disk full, permission denied, ...: the file and the reason, no traceback
         where = f" ({exc.filename})" if exc.filename else ""
-        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "requested and" in str(exc):
+            place = Path(exc.filename).parent if exc.filename else "the output folder"
+            click.echo(f"error: the disk is full at {place}: free some space there and run the same command "
+                       "again; finished work is kept", err=True)
+        else:
+            click.echo(f"error: {exc.strerror or exc}{where}", err=True)
         sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+
+
+def _exit_ended_early(exc: EOFError) -> None:
+    click.echo(f"error: {ended_early_message(exc)}", err=True)
+    sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,34 @@ def test_shards_merge_into_the_unsharded_data_set(tmp_path, clean):
     assert (merged / "split.json").read_text() == (clean / "split.json").read_text()
 
 
+def test_merged_shards_keep_render_notes_orientation_and_front(tmp_path):
+    """Each model's notes file travels with its parts, and the orientation file's digest and the
+    front axis stay in the data set's identity, as in one unsharded render."""
+    src = tmp_path / "meshes"
+    src.mkdir()
+    trimesh.creation.box().export(src / "a.obj")
+    (src / "b.obj").write_text("mtllib gone.mtl\n" + (src / "a.obj").read_text())  # a notice: no material file
+    trimesh.creation.icosphere(1).export(src / "c.obj")
+    orientation = tmp_path / "orientation.json"
+    orientation.write_text(json.dumps({"c": {"up": "+z", "front": "-y"}}))
+    options = {"source": f"folder:{src}", "models": None, "front": "-x", "orientation_file": str(orientation)}
+    whole = tmp_path / "whole"
+    render_dataset(_job(whole, **options), progress=False)
+    shard_dirs = [tmp_path / f"shard{k}" for k in range(2)]
+    for k, d in enumerate(shard_dirs):
+        render_dataset(_job(d, shard=(k, 2), **options), progress=False)
+    merged = tmp_path / "merged"
+    summary = merge_shards(shard_dirs, merged, progress=False)
+    meta = json.loads((merged / "meta.json").read_text())
+    assert meta == json.loads((whole / "meta.json").read_text())
+    assert meta["front"] == "-x" and len(meta["orientation_sha256"]) == 64
+    assert meta["render_notes"]["notices"] == {"missing material file": {"models": 1, "first": ["b"]}}
+    assert summary["render_notes"] == meta["render_notes"]
+    assert (merged / "views.npy").read_bytes() == (whole / "views.npy").read_bytes()
+    # the merged folder is the finished data set of the same render command
+    assert render_dataset(_job(merged, **options), progress=False)["already_done"]
+
+
 def test_merge_keeps_the_split_settings_and_refuses_mixed_or_missing_shards(tmp_path):
     dirs = [tmp_path / "s0", tmp_path / "s1"]
     for k, d in enumerate(dirs):
@@ -159,13 +187,13 @@ def test_merge_keeps_the_split_settings_and_refuses_mixed_or_missing_shards(tmp_
     merged = tmp_path / "merged"
     summary = merge_shards(dirs, merged, progress=False)
     assert summary["split"] == {"train": 2, "val": 2, "test": 2}
-    with pytest.raises(NovelviewError, match="never rendered"):
+    with pytest.raises(NovelviewError, match="shard 1/2 missing"):
         merge_shards(dirs[:1], tmp_path / "half", progress=False)
     other = tmp_path / "other"
     render_dataset(_job(other, models=1, shard=(1, 2)), progress=False)
     with pytest.raises(NovelviewError, match="different settings"):
         merge_shards([dirs[0], other], tmp_path / "mixed", progress=False)
-    with pytest.raises(NovelviewError, match="not a render folder"):
+    with pytest.raises(NovelviewError, match="nothing does not exist"):
         merge_shards([dirs[0], tmp_path / "nothing"], tmp_path / "x", progress=False)
     with pytest.raises(NovelviewError, match="bad shard"):
         render_dataset(_job(tmp_path / "y", shard=(2, 2)), progress=False)

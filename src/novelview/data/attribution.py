@@ -9,10 +9,10 @@ procedural ones, which novelview makes itself.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
+from novelview.data.viewstore import read_meta
 from novelview.errors import NovelviewError
 
 CHANGES = ("turned upright and front-facing, scaled to a unit sphere and rendered to images by novelview; "
@@ -72,7 +72,7 @@ def write_attribution(data_dir: str | Path, out: str | Path | None = None) -> tu
     meta_path = data_dir / "meta.json"
     if not meta_path.exists():
         raise NovelviewError(f"{data_dir} has no meta.json: give a data set folder made by `novelview render`")
-    meta = json.loads(meta_path.read_text())
+    meta = read_meta(data_dir)  # checked: a damaged meta.json is named, with how to repair it
     out = Path(out) if out else data_dir / "ATTRIBUTION.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(attribution_markdown(meta, data_dir.name))

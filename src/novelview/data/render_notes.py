@@ -12,6 +12,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from novelview.data.files import write_json
+
 FIRST_FEW = 5  # model ids shown per kind of notice
 
 
@@ -20,7 +22,19 @@ def notes_path(parts: Path, index: int) -> Path:
 
 
 def write_notes(parts: Path, index: int, texturing: str, notices: list[tuple[str, str]]) -> None:
-    notes_path(parts, index).write_text(json.dumps({"texturing": texturing, "notices": [list(n) for n in notices]}))
+    """Written before the model's views (through a temporary file), so a finished part has its notes."""
+    write_json(notes_path(parts, index), {"texturing": texturing, "notices": [list(n) for n in notices]})
+
+
+def notes_problem(notes) -> str | None:
+    """Why a notes file's content is not what ``write_notes`` writes (None when it is)."""
+    if not isinstance(notes, dict) or not isinstance(notes.get("texturing"), str):
+        return "no texturing"
+    listed = notes.get("notices")
+    if not isinstance(listed, list) or not all(isinstance(n, list) and len(n) == 2 and all(isinstance(v, str) for v in n)
+                                               for n in listed):
+        return "notices are not (kind, message) pairs"
+    return None
 
 
 def summarise(parts: Path, kept: list[tuple[int, str]]) -> dict:

@@ -9,8 +9,8 @@ can sum them up at the end instead of printing through its progress bar.
 from __future__ import annotations
 
 import io
-import posixpath
 import warnings
+from pathlib import PurePosixPath
 
 import numpy as np
 import trimesh
@@ -33,7 +33,8 @@ def load_mesh(files, mesh_name: str, texture_side: int | None = None) -> LoadedM
     if data is None:
         raise ValueError(f"missing mesh file {mesh_name} in {files.label}")
     resolver = AssetResolver(files, mesh_name)
-    file_type = posixpath.splitext(mesh_name)[1].lower().lstrip(".")
+    # as the listing decides (Path.suffix): '..obj' is an OBJ, though posixpath.splitext says no suffix
+    file_type = PurePosixPath(mesh_name).suffix.lower().lstrip(".")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # trimesh and PIL warn about things we report ourselves

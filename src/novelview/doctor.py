@@ -1,0 +1,120 @@
+"""``novelview doctor DIR``: check a data set, an unfinished render or a run folder, and repair it.
+
+Each check yields a Finding: a file, what is wrong with it (or that it is fine), what the user can
+run, and, where it is safe, a repair that ``--repair`` applies. Safe means nothing valid is lost:
+leftover temporary files are removed, views.npy is assembled from complete parts, split.json is
+rewritten from the render settings, a damaged part or checkpoint is removed or moved aside, never
+anything that cannot be made again. Nothing from the folder is run: checkpoints are opened with
+``torch.load(weights_only=True)``, which refuses pickled code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from novelview.errors import NovelviewError
+
+
+@dataclass
+class Finding:
+    """One checked thing: ``problem`` None means it is fine (``detail`` says what was seen)."""
+
+    path: Path
+    problem: str | None = None
+    fix: str = ""
+    repair: Callable[[], str] | None = None  # returns what it did
+    detail: str = ""
+    label: str = "DAMAGED"  # or UNFINISHED (work to resume), LEFTOVER (debris of an interrupted write)
+
+
+@dataclass
+class Report:
+    folder: Path
+    kind: str
+    findings: list[Finding]
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.problem]
+
+    def lines(self) -> list[str]:
+        out = [f"{self.kind} {self.folder}"]
+        for f in self.findings:
+            name = _relative(f.path, self.folder)
+            if f.problem:
+                out.append(f"  {f.label:<10} {name}: {f.problem}")
+                if f.fix:
+                    out.append(f"  {'':<10} fix: {f.fix}")
+            else:
+                out.append(f"  {'ok':<10} {name}" + (f": {f.detail}" if f.detail else ""))
+        out += [f"  {'REPAIRED':<10} {line}" for line in self.repaired]
+        return out
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder)) or "."
+    except ValueError:
+        return str(path)
+
+
+def folder_kind(folder: Path) -> str | None:
+    """'run folder', 'export folder', 'data set folder' or None for anything else."""
+    if (folder / "config.yaml").exists() or (folder / "checkpoints").is_dir():
+        return "run folder"
+    if (folder / "model.safetensors").exists():
+        return "export folder"
+    if any((folder / name).exists() for name in ("settings.json", "meta.json", "views.npy", "parts")):
+        return "data set folder"
+    return None
+
+
+def examine(folder: str | Path, repair: bool = False) -> Report:
+    """Check ``folder``; with ``repair``, apply the safe repairs, then check again."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise NovelviewError(f"{folder} does not exist: give a data set folder or a run folder")
+    if not folder.is_dir():
+        raise NovelviewError(f"{folder} is a file: give the folder it is in (a data set folder or a run folder)")
+    kind = folder_kind(folder)
+    if kind is None:
+        raise NovelviewError(f"{folder} is not a data set, render or run folder (no settings.json, meta.json, "
+                             "views.npy, parts/, config.yaml, checkpoints/ or model.safetensors)")
+    check = _checker(kind)
+    findings = check(folder)
+    if not repair or not any(f.problem and f.repair for f in findings):
+        return Report(folder, kind, findings)
+    done = _apply_repairs(folder, kind, findings)
+    return Report(folder, kind, check(folder), done)
+
+
+def _checker(kind: str):
+    if kind == "data set folder":
+        from novelview.doctor_data import check_dataset_folder
+
+        return check_dataset_folder
+    from novelview.doctor_run import check_export_folder, check_run_folder
+
+    return check_run_folder if kind == "run folder" else check_export_folder
+
+
+def _apply_repairs(folder: Path, kind: str, findings: list[Finding]) -> list[str]:
+    """Run each repair once (several findings may share one), under the render lock for data sets."""
+    from contextlib import nullcontext
+
+    from novelview.data.files import folder_lock
+
+    done, seen = [], set()
+    with folder_lock(folder) if kind == "data set folder" else nullcontext():
+        for f in findings:
+            if not f.problem or f.repair is None or id(f.repair) in seen:
+                continue
+            seen.add(id(f.repair))
+            try:
+                done.append(f.repair())
+            except NovelviewError as exc:
+                done.append(f"could not repair {_relative(f.path, folder)}: {exc}")
+    return done

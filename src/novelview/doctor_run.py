@@ -1,0 +1,133 @@
+"""Doctor checks of a run folder (config.yaml, checkpoints/, export/) and of an export folder.
+
+Checkpoints are opened with ``torch.load(weights_only=True)`` only: a file that needs more than
+tensors and plain containers is reported, never unpickled, so a planted payload cannot run. A
+damaged checkpoint is moved aside to ``NAME.damaged`` by ``--repair``, not deleted.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import warnings
+from pathlib import Path
+
+from novelview.data.files import load_json, stale_temporary_files
+from novelview.doctor import Finding
+
+
+def check_run_folder(folder: Path) -> list[Finding]:
+    findings = [_check_config(folder / "config.yaml")]
+    checkpoints = folder / "checkpoints"
+    if checkpoints.is_dir():
+        findings += _leftovers(checkpoints)
+        files = sorted(checkpoints.glob("*.ckpt"))
+        if not files:
+            findings.append(Finding(checkpoints, detail="no checkpoints yet"))
+        findings += [_check_checkpoint(path, folder) for path in files]
+    if (folder / "export").is_dir():
+        findings += check_export_folder(folder / "export", folder)
+    return findings
+
+
+def _check_config(path: Path) -> Finding:
+    import yaml
+
+    if not path.exists():
+        return Finding(path, "missing", "train again into a new run folder, or copy the config you trained with here")
+    try:
+        config = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        config, problem = None, f"damaged (not valid YAML: {str(exc).splitlines()[0]})"
+    else:
+        problem = None if isinstance(config, dict) else "damaged (empty, or not a mapping of sections)"
+    return Finding(path, problem, "copy the config you trained with (from configs/) over it" if problem else "",
+                   detail=f"model {config.get('model', {}).get('name', '?')}" if isinstance(config, dict)
+                   and isinstance(config.get("model"), dict) else "")
+
+
+def _leftovers(folder: Path) -> list[Finding]:
+    leftovers = [p for p in folder.iterdir() if p.is_file() and ".tmp" in p.name]
+    leftovers += stale_temporary_files(folder)
+    leftovers = sorted(set(leftovers))
+    if not leftovers:
+        return []
+
+    def remove():
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return f"removed {len(leftovers)} temporary file(s) from {folder.name}/"
+    return [Finding(leftovers[0], f"{len(leftovers)} temporary file(s) left by an interrupted write",
+                    "make sure no training runs into this folder, then `novelview doctor --repair` removes them",
+                    remove, label="LEFTOVER")]
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why ``path`` is not a loadable training checkpoint, read without running any pickled code."""
+    import torch
+
+    size = path.stat().st_size
+    if size == 0:
+        return "damaged (empty, 0 bytes)"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's note on the pickle protocol is not for the user
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        unsafe = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        if unsafe or "weights_only" in str(exc).lower():
+            what = f"{unsafe.group(1)}, " if unsafe else ""
+            return f"holds objects a safe load refuses ({what}not tensors or plain data); it was not loaded"
+        return f"damaged (not a readable checkpoint: {str(exc)[:120]})"
+    except (EOFError, RuntimeError, OSError, ValueError) as exc:
+        return f"damaged (truncated or not a checkpoint: {type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
+        return "not a training checkpoint (no state_dict)"
+    return None
+
+
+def _check_checkpoint(path: Path, run: Path) -> Finding:
+    problem = checkpoint_problem(path)
+    if problem is None:
+        return Finding(path, detail=f"{path.stat().st_size / 2**20:.1f} MiB, loads with weights_only=True")
+    if problem.startswith("holds objects"):
+        return Finding(path, problem, "load it only if you trust where it came from; otherwise delete it")
+
+    def move_aside():
+        aside = path.with_name(path.name + ".damaged")
+        path.replace(aside)
+        return f"moved {path.name} aside to {aside.name}"
+    other = "best.ckpt" if path.name == "last.ckpt" else "last.ckpt"
+    fix = (f"`novelview doctor --repair` moves it aside to {path.name}.damaged; then resume or export from "
+           f"{other} if it is sound, or train again")
+    return Finding(path, problem, fix, move_aside)
+
+
+def check_export_folder(folder: Path, run: Path | None = None) -> list[Finding]:
+    """config.json readable JSON, model.safetensors complete and readable to the last tensor."""
+    best = run / "checkpoints" / "best.ckpt" if run is not None else None
+    again = (f"export again: `novelview export --checkpoint {best if best.exists() else best.with_name('last.ckpt')} "
+             f"--out {folder}`" if best is not None else "export the model again from its checkpoint")
+    config, problem = load_json(folder / "config.json")
+    findings = [Finding(folder / "config.json", None if problem is None else
+                        problem if problem == "missing" else f"damaged ({problem})", again if problem else "",
+                        detail=f"model {config.get('model', config.get('name', '?'))}" if config else "")]
+    findings.append(Finding(folder / "model.safetensors", safetensors_problem(folder / "model.safetensors"), again))
+    findings[-1].fix = again if findings[-1].problem else ""
+    return findings
+
+
+def safetensors_problem(path: Path) -> str | None:
+    from safetensors import safe_open
+
+    if not path.exists():
+        return "missing"
+    if path.stat().st_size == 0:
+        return "damaged (empty, 0 bytes)"
+    try:
+        with safe_open(str(path), framework="pt") as weights:
+            for key in weights.keys():
+                weights.get_tensor(key)
+    except Exception as exc:  # safetensors raises its own SafetensorError and others for bad files
+        return f"damaged ({type(exc).__name__}: {str(exc)[:120]})"
+    return None
