@@ -4,7 +4,7 @@ Data flows mesh -> views on disk (``novelview.data``) -> training pairs -> model
 (``novelview.models``) -> metrics and images (``novelview.evaluate``, ``novelview.generate``).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def load_model(path_or_name: str):

@@ -21,7 +21,7 @@ from novelview.images import views_to_model
 from novelview.metrics.accuracy import identity_accuracy, pose_accuracy
 
 GALLERY_CHUNK = 32  # pairs whose pose galleries are compared at once (36 views each)
-GALLERY_CACHE = 600  # objects x elevations whose galleries are kept converted (float16, ~0.9 MB each at 64x64)
+GALLERY_CACHE = 400  # objects x elevations whose galleries are kept converted (~1.8 MB each at 64x64)
 
 
 class Scorer:
@@ -77,11 +77,11 @@ class Scorer:
         return values
 
     def _gallery(self, model: int, elevation: int) -> torch.Tensor:
-        """(A, 3, H, W) float16: one object's views at every azimuth of one elevation."""
+        """(A, 3, H, W): one object's views at every azimuth of one elevation."""
         key = (model, elevation)
         if key not in self._galleries:
             ids = self._view_id(model, elevation, np.arange(self.table.num_azimuths))
-            self._galleries[key] = self.images(ids)[0].half()
+            self._galleries[key] = self.images(ids)[0]
             if len(self._galleries) > GALLERY_CACHE:
                 self._galleries.popitem(last=False)
         self._galleries.move_to_end(key)
@@ -92,7 +92,7 @@ class Scorer:
         for start in range(0, len(batch), GALLERY_CHUNK):
             part = batch.subset(slice(start, start + GALLERY_CHUNK))
             gallery = torch.stack([self._gallery(int(m), int(e)) for m, e in
-                                   zip(part.model, part.target_elevation_index)]).to(pred.device).float()
+                                   zip(part.model, part.target_elevation_index)]).to(pred.device)
             angles = torch.from_numpy(self.azimuths[part.model, part.target_elevation_index]).to(pred.device)
             target = torch.from_numpy(part.target_azimuth).to(pred.device)
             chunk = pose_accuracy(pred[start:start + GALLERY_CHUNK], gallery, angles.float(), target.float())

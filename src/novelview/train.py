@@ -41,6 +41,7 @@ class TrainingInterrupted(Exception):
 def prepare(config: dict, data_dir: str | Path) -> tuple[PairDataModule, SynthesisModule]:
     """The data module and the Lightning module, or a NovelviewError naming the mismatch."""
     cfg.check(config)  # also for configs built in code rather than read by load_config
+    _check_devices(config["trainer"])
     model_class = MODELS[config["model"]["name"]]
     data = PairDataModule(data_dir, config, set(model_class.needs))
     geometry = data.table.geometry()
@@ -55,6 +56,15 @@ def prepare(config: dict, data_dir: str | Path) -> tuple[PairDataModule, Synthes
         raise NovelviewError(f"the training pairs ({data.table.describe()}; {geometry.describe()}) ask for poses "
                              f"the model cannot take: {exc}") from None
     return data, module
+
+
+def _check_devices(trainer: dict) -> None:
+    """More CPU processes than cores is never what a user wants: say so instead of starting them."""
+    on_cpu = trainer["accelerator"] == "cpu" or (trainer["accelerator"] == "auto" and not torch.cuda.is_available())
+    cores = os.cpu_count() or 1
+    if on_cpu and isinstance(trainer["devices"], int) and trainer["devices"] > cores:
+        raise NovelviewError(f"--devices {trainer['devices']} on the CPU would start {trainer['devices']} processes on "
+                             f"{cores} cores: use at most {cores} (or train on a GPU)")
 
 
 def build_trainer(config: dict, out: Path, has_val: bool, stop: GracefulStop | None = None) -> L.Trainer:

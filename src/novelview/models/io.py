@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from novelview.errors import NovelviewError
@@ -67,33 +69,48 @@ def read_config(folder: Path) -> dict:
     return config
 
 
+def _file_shapes(weights: Path) -> dict[str, tuple]:
+    """Tensor names and shapes from the safetensors header alone (nothing is read or allocated)."""
+    if not weights.exists():
+        raise NovelviewError(f"{weights.parent} has config.json but no model.safetensors")
+    try:
+        with safe_open(str(weights), framework="pt") as handle:
+            return {k: tuple(handle.get_slice(k).get_shape()) for k in handle.keys()}
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise NovelviewError(f"cannot read {weights}: {exc}") from None
+
+
 def load_model(path_or_name: str | Path, expect: str | None = None, device: str = "cpu"):
-    """Rebuild a model from an export folder or shipped name, in eval mode."""
+    """Rebuild a model from an export folder or shipped name, in eval mode.
+
+    The config is first built on torch's meta device (no memory) and its tensor shapes compared
+    with the weights file's header, so a config.json that does not fit its weights (say, absurd
+    channel counts) is refused before anything is allocated.
+    """
     folder = resolve(path_or_name)
     config = read_config(folder)
     if expect is not None and config["model"] != expect:
         raise NovelviewError(f"{folder} holds a {config['model']} model, not a {expect}")
-    model = build_model(config["model"], **config.get("options", {}))
     weights = folder / "model.safetensors"
-    if not weights.exists():
-        raise NovelviewError(f"{folder} has config.json but no model.safetensors")
-    try:
-        state = load_file(str(weights), device=device)
-    except Exception as exc:  # safetensors raises its own error types for damaged files
-        raise NovelviewError(f"cannot read {weights}: {exc}") from None
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
+    in_file = _file_shapes(weights)
+    with torch.device("meta"):
+        own = {k: tuple(v.shape) for k, v in build_model(config["model"], **config.get("options", {})).state_dict().items()}
+    missing = [k for k in own if k not in in_file]
+    unexpected = [k for k in in_file if k not in own]
     if missing or unexpected:
         raise NovelviewError(f"{weights} does not fit its config ({len(missing)} missing, "
                              f"{len(unexpected)} unexpected tensors, e.g. {(missing or unexpected)[0]})")
-    # load_state_dict raises a bare RuntimeError on a shape mismatch, even with strict=False.
-    wrong = [k for k in own if own[k].shape != state[k].shape]
+    wrong = [k for k in own if own[k] != in_file[k]]
     if wrong:
         k = wrong[0]
         raise NovelviewError(f"{weights} does not fit its config: {len(wrong)} tensors have other shapes, e.g. "
-                             f"{k} is {tuple(state[k].shape)} in the file but {tuple(own[k].shape)} in a "
+                             f"{k} is {in_file[k]} in the file but {own[k]} in a "
                              f"{config['model']} built from config.json")
+    model = build_model(config["model"], **config.get("options", {}))
+    try:
+        state = load_file(str(weights), device=device)
+    except Exception as exc:
+        raise NovelviewError(f"cannot read {weights}: {exc}") from None
     model.load_state_dict(state)
     model.info = {k: v for k, v in config.items() if k not in ("format", "options")}
     return model.to(device).eval()

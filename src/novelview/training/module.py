@@ -72,9 +72,12 @@ class SynthesisModule(L.LightningModule):
             logs = self.objective.training_step(self, self.model, part)
         # Logging is a host sync on an accelerator: only every log_every items.
         if batch_idx % self.log_every == 0:
-            n = size
-            self.log_dict({f"train/{k}": v for k, v in logs.items()}, on_step=True, on_epoch=False, batch_size=n)
-            self.log("train/l1_epoch", logs["l1"], on_step=False, on_epoch=True, batch_size=n)
+            # Straight to the loggers: through self.log, Lightning repeats a value logged at an earlier
+            # step of the epoch (a discriminator's losses) at every later step that did not log it.
+            values = {f"train/{k}": float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in logs.items()}
+            for logger in self.loggers:
+                logger.log_metrics({**values, "epoch": self.current_epoch}, step=self.global_step)
+            self.log("train/l1_epoch", logs["l1"], on_step=False, on_epoch=True, batch_size=size)
 
     # The objectives draw soft labels and dropout masks from torch's generators: keep their state in
     # the checkpoint so that a resumed run draws what an uninterrupted one would have.

@@ -93,6 +93,12 @@ class GracefulStop(L.Callback):
             except ValueError:  # not the main thread (some launchers): keep the default handling
                 pass
 
+    def on_train_start(self, trainer, pl_module) -> None:
+        # Lightning puts its own SIGTERM handler in front of ours after fit start; it would end the run
+        # at the epoch's end with exit status 0 and no checkpoint of the step: take SIGTERM back.
+        if signal.SIGTERM in self._previous:
+            signal.signal(signal.SIGTERM, self._handle)
+
     def on_train_batch_end(self, trainer, *args) -> None:
         if self.signal is not None:
             trainer.should_stop = True
