@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (the machine's 2 cores by default)")
     args = parser.parse_args()
 
     import numpy as np
@@ -44,7 +44,7 @@ def main() -> None:
         tmp = Path(tmp)
         view = Renderer(make_model("car", 7, 0)).render_view(40.0)
         Image.fromarray(view).save(tmp / "car.png")
-        for name in [n for n in ("pose_encoder", "pose_gan") if n in shipped_names()]:
+        for name in [n for n in ("default", "pose_encoder", "pose_gan") if n in shipped_names()]:
             t0 = time.perf_counter()
             model = load_model(name)
             load_s = time.perf_counter() - t0

@@ -1,27 +1,57 @@
-"""Generation from image files: any format and size in, the model's views out, clear errors."""
+"""Generation from image files: any format and size in, the model's views out (one view at any
+angle a model can draw, turntables of any frame count), clear one-line errors."""
 
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
+from novelview import cli
 from novelview.errors import NovelviewError
 from novelview.generate import generate_views, load_image, save_turntable, turntable
 from novelview.models import build_model
-from novelview.models.io import save_model
+from novelview.models.io import load_model, save_model
+
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
 def pose_model_dir(tmp_path_factory):
+    torch.manual_seed(0)
     return save_model(build_model("pose_encoder"), tmp_path_factory.mktemp("models") / "pose")
 
 
 @pytest.fixture(scope="module")
 def autoencoder_dir(tmp_path_factory):
+    torch.manual_seed(0)
     return save_model(build_model("autoencoder"), tmp_path_factory.mktemp("models") / "ae")
+
+
+@pytest.fixture(scope="module")
+def continuous_dir(tmp_path_factory):
+    """A continuous-pose model trained at elevations 0-30 (untrained weights: random, so the pose shows)."""
+    torch.manual_seed(0)
+    model = build_model("pose_encoder", pose="continuous", elevation_range=(0.0, 30.0))
+    return save_model(model, tmp_path_factory.mktemp("models") / "continuous")
+
+
+@pytest.fixture(scope="module")
+def flow_dir(tmp_path_factory):
+    """A flow-family model (continuous pose by default) whose heads are no longer zero."""
+    torch.manual_seed(0)
+    model = build_model("flow", width=0.5, elevation_range=(0.0, 30.0))
+    with torch.no_grad():
+        model.head.weight.normal_(0, 0.05)
+    return save_model(model, tmp_path_factory.mktemp("models") / "flow")
+
+
+def noise_image(size: int = 64) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
 
 
 def test_rgba_is_composited_on_white(tmp_path):
@@ -57,52 +87,161 @@ def test_not_an_image_is_a_clear_error(tmp_path):
 
 
 def test_turntable_writes_36_frame_gif_and_sheet(tmp_path, pose_model_dir):
-    from novelview.models.io import load_model
-
     model = load_model(pose_model_dir)
-    image = np.full((64, 64, 3), 255, np.uint8)
+    image = noise_image()
     views = turntable(model, image)
     assert views.shape == (36, 64, 64, 3) and views.dtype == np.uint8
     files = save_turntable(views, image, tmp_path)
     with Image.open(files["gif"]) as gif:
         assert gif.n_frames == 36
-    assert Image.open(files["sheet"]).size[0] > 6 * 64
+    # The input on a row of its own, then 6 views a row: 7 rows of 6 cells (64 pixels, 2 of padding).
+    assert Image.open(files["sheet"]).size == (6 * 66 + 2, 7 * 66 + 2)
+
+
+def test_a_72_frame_turntable_has_72_frames(tmp_path, continuous_dir):
+    model = load_model(continuous_dir)
+    image = noise_image()
+    views = turntable(model, image, frames=72)
+    assert views.shape == (72, 64, 64, 3)
+    assert len({v.tobytes() for v in views}) == 72, "every 5 degrees gives another view"
+    files = save_turntable(views, image, tmp_path, "t72")
+    with Image.open(files["gif"]) as gif:
+        assert gif.n_frames == 72
+    # Over 36 frames the sheet has 12 views a row: the input's row and 6 rows of views.
+    assert Image.open(files["sheet"]).size == (12 * 66 + 2, 7 * 66 + 2)
+    # A turntable seen from above: the same frame count, other views.
+    high = turntable(model, image, frames=72, elevation_deg=20)
+    assert high.shape == views.shape and not np.array_equal(high, views)
+
+
+def test_a_one_hot_model_makes_turntables_on_its_grid_only(pose_model_dir):
+    model = load_model(pose_model_dir)
+    image = noise_image()
+    assert turntable(model, image, frames=12).shape == (12, 64, 64, 3)  # every 30 degrees: on the grid
+    with pytest.raises(NovelviewError) as info:
+        turntable(model, image, frames=72)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("pose_encoder cannot make a 72-frame turntable: it rotates by 0, 10, 20")
+    assert "(not 5); use --frames 36" in message
+    with pytest.raises(NovelviewError, match="at least one frame"):
+        turntable(model, image, frames=0)
+
+
+def test_a_continuous_pose_model_draws_any_azimuth_within_its_elevations(continuous_dir, flow_dir):
+    for folder in (continuous_dir, flow_dir):
+        model = load_model(folder)
+        image = noise_image()
+        views = generate_views(model, image, [45.0, 12.5, 405.0], elevation_deg=20)
+        assert views.shape == (3, 64, 64, 3)
+        assert not np.array_equal(views[0], views[1]) and np.array_equal(views[0], views[2])
+        assert generate_views(model, image, [45.0], 30, source_elevation_deg=10).shape == (1, 64, 64, 3)
+        with pytest.raises(NovelviewError, match="trained at elevation 0 to 30 degrees only, not at the target "
+                                                 "elevation 45"):
+            generate_views(model, image, [45.0], elevation_deg=45)
 
 
 def test_autoencoder_refuses_turntable_and_other_rotations(autoencoder_dir):
-    from novelview.models.io import load_model
-
     model = load_model(autoencoder_dir)
     image = np.full((64, 64, 3), 255, np.uint8)
     assert generate_views(model, image, [30.0]).shape == (1, 64, 64, 3)
     with pytest.raises(NovelviewError, match="rotates by 30 degrees only"):
         turntable(model, image)
-    with pytest.raises(NovelviewError, match="rotates by 30 degrees only"):
+    with pytest.raises(NovelviewError, match="rotates by 30 degrees only, not by 40"):
         generate_views(model, image, [40.0])
+
+
+def run_cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    """``novelview ARGS`` in this process (exit status, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["novelview", *args])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_error_line(code: int, err: str) -> str:
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+def test_cli_generate_at_45_degrees_with_a_continuous_pose_model(tmp_path, flow_dir, monkeypatch, capsys):
+    Image.fromarray(noise_image(48)).save(tmp_path / "in.png")
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth",
+                                "45", "--out", str(out), "--model", str(flow_dir))
+    assert code == 0, err
+    assert "resized" in stdout and f"wrote {out / 'in_az45.png'}" in stdout
+    with Image.open(out / "in_az45.png") as written:
+        assert written.size == (64, 64) and written.mode == "RGB"
+    code, stdout, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth",
+                                "45", "--elevation", "20", "--source-elevation", "0", "--out", str(out),
+                                "--model", str(flow_dir))
+    assert code == 0, err
+    assert (out / "in_az45_el20.png").exists()
+    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth", "45",
+                           "--elevation", "40", "--out", str(out), "--model", str(flow_dir))
+    line = one_error_line(code, err)
+    assert "flow cannot draw that view: it was trained at elevation 0 to 30 degrees only, not at the target " \
+           "elevation 40" in line
+    assert not (out / "in_az45_el40.png").exists()
+
+
+def test_cli_turntable_with_72_frames(tmp_path, continuous_dir, monkeypatch, capsys):
+    Image.fromarray(noise_image()).save(tmp_path / "in.png")
+    code, stdout, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--turntable",
+                                "--frames", "72", "--elevation", "20", "--out", str(tmp_path / "out"),
+                                "--model", str(continuous_dir))
+    assert code == 0, err
+    with Image.open(tmp_path / "out" / "in_turntable_el20.gif") as gif:
+        assert gif.n_frames == 72
+    assert (tmp_path / "out" / "in_turntable_el20.png").exists()
+
+
+def test_cli_a_one_hot_model_refuses_45_degrees_in_one_line(tmp_path, pose_model_dir, monkeypatch, capsys):
+    Image.fromarray(noise_image()).save(tmp_path / "in.png")
+    code, stdout, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth",
+                                "45", "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
+    line = one_error_line(code, err)
+    assert line == ("error: pose_encoder cannot draw that view: it rotates by 0, 10, 20, 30, 40, 50 ... degrees only, "
+                    "not by 45")
+    assert stdout == "" and not (tmp_path / "out" / "in_az45.png").exists()
+    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--turntable",
+                           "--frames", "72", "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
+    assert "cannot make a 72-frame turntable" in one_error_line(code, err)
 
 
 def _cli(*args):
     return subprocess.run(["novelview", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_cli_generate_one_view_and_errors(tmp_path, pose_model_dir, autoencoder_dir):
+def test_cli_generate_one_view_and_errors(tmp_path, pose_model_dir, autoencoder_dir, monkeypatch, capsys):
     Image.fromarray(np.full((48, 48, 3), 128, np.uint8)).save(tmp_path / "in.png")
+    # The console script itself, once.
     done = _cli("generate", "--image", str(tmp_path / "in.png"), "--azimuth", "90", "--out",
                 str(tmp_path / "out"), "--model", str(pose_model_dir))
     assert done.returncode == 0, done.stderr
     assert "resized" in done.stdout and (tmp_path / "out" / "in_az90.png").exists()
 
-    bad_rotation = _cli("generate", "--image", str(tmp_path / "in.png"), "--azimuth", "90", "--out",
-                        str(tmp_path / "out"), "--model", str(autoencoder_dir))
-    assert bad_rotation.returncode == 2
-    assert bad_rotation.stderr.strip().startswith("error:") and "rotates by 30 degrees only" in bad_rotation.stderr
-    assert "Traceback" not in bad_rotation.stderr
+    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth", "90",
+                           "--out", str(tmp_path / "out"), "--model", str(autoencoder_dir))
+    assert "autoencoder cannot draw that view: it rotates by 30 degrees only, not by 90" in one_error_line(code, err)
+    assert "Traceback" not in err
 
-    missing = _cli("generate", "--image", str(tmp_path / "in.png"), "--turntable", "--out",
-                   str(tmp_path / "out"), "--model", str(tmp_path / "nothing"))
-    assert missing.returncode == 2 and "no model at" in missing.stderr
+    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--turntable",
+                           "--out", str(tmp_path / "out"), "--model", str(tmp_path / "nothing"))
+    assert "no model at" in one_error_line(code, err)
 
     (tmp_path / "text.png").write_text("not really")
-    not_image = _cli("generate", "--image", str(tmp_path / "text.png"), "--turntable", "--out",
-                     str(tmp_path / "out"), "--model", str(pose_model_dir))
-    assert not_image.returncode == 2 and "not an image" in not_image.stderr
+    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "text.png"), "--turntable",
+                           "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
+    assert "not an image" in one_error_line(code, err)
+
+    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--out",
+                           str(tmp_path / "out"), "--model", str(pose_model_dir))
+    assert "give exactly one of --azimuth DEG or --turntable" in one_error_line(code, err)

@@ -435,7 +435,8 @@ def test_export_refuses_a_checkpoint_with_a_planted_payload(short_run, monkeypat
                              str(tmp_path / "export"))
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "is not a checkpoint novelview can load safely" in lines[0], err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "is not a checkpoint novelview can load safely" in lines[0], err
     assert not marker.exists(), "loading the checkpoint ran its payload"
     assert not (tmp_path / "export").exists()
 
@@ -469,7 +470,12 @@ def novelview_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "novelview.cli"]
 
 
-PROGRESS = re.compile(r"Epoch \d+:\s+\d+%\|[^|]*\|\s*[1-9]\d*/\d+")
+PROGRESS = re.compile(r"Epoch (\d+):\s+\d+%\|[^|]*\|\s*(\d+)/\d+")
+
+
+def steps_taken(output: str) -> bool:
+    """The progress bar has moved on since it first showed (a resumed bar starts at the restored count)."""
+    return len(set(PROGRESS.findall(output))) >= 2
 
 
 def interrupt_training(out: Path, data_dir: Path, signum: int, *extra: str) -> tuple[int, str]:
@@ -483,7 +489,7 @@ def interrupt_training(out: Path, data_dir: Path, signum: int, *extra: str) -> t
         process = subprocess.Popen(command, env=env, stdout=so, stderr=se)
         try:
             deadline = time.monotonic() + 120
-            while not PROGRESS.search(stdout.read_text(errors="replace")):  # the progress bar: steps are taken
+            while not steps_taken(stdout.read_text(errors="replace")):
                 assert process.poll() is None, f"training ended early: {stderr.read_text()[-2000:]}"
                 assert time.monotonic() < deadline, "training never started"
                 time.sleep(0.2)
@@ -524,8 +530,11 @@ def test_sigterm_and_ctrl_c_stop_with_a_checkpoint_and_resume_continues(tiny_dat
                            "--max-steps", str(second + 2), "--resume", "data.batch_size=8"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout[done.stdout.index('{\n'):])["global_step"] == second + 2
-    assert load_model(out / "export", expect="pose_encoder").info["trained"]["global_step"] == second + 2
+    result = json.loads(done.stdout[done.stdout.index("{\n"):])
+    assert result["global_step"] == second + 2 and load(out / "checkpoints" / "last.ckpt")["global_step"] == second + 2
+    # The export is the best checkpoint by validation L1, whichever step that was.
+    exported = load_model(out / "export", expect="pose_encoder").info["trained"]["global_step"]
+    assert exported == load(Path(result["best_checkpoint"]))["global_step"] <= second + 2
 
 
 # -- DDP on CPU --
@@ -546,7 +555,8 @@ def test_two_process_cpu_ddp_trains_and_exports_once(tiny_dataset_64, tmp_path):
     result = json.loads(done.stdout[done.stdout.index("{"):])
     assert result["global_step"] == 4
     assert done.stdout.count('"export"') == 1
-    assert load_model(out / "export", expect="pose_encoder").predict(torch.zeros(1, 3, 64, 64), 10).shape == (1, 3, 64, 64)
+    exported = load_model(out / "export", expect="pose_encoder")
+    assert exported.predict(torch.zeros(1, 3, 64, 64), 10).shape == (1, 3, 64, 64)
 
 
 # -- bad configs --

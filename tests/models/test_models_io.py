@@ -154,3 +154,34 @@ def test_a_training_checkpoint_is_pointed_to_export(tmp_path):
     ckpt.write_bytes(b"not really")
     with pytest.raises(NovelviewError, match="novelview export"):
         load_model(ckpt)
+
+
+# The shipped weights' outputs for a fixed input, recorded with the engine before the rewrite
+# (one-hot pose built by the data set): mean, mean weighted by a fixed pattern, one pixel. The new
+# engine gave byte-identical arrays when this was recorded; the tolerance is for other CPUs' kernels.
+SHIPPED_BEFORE_REWRITE = {
+    ("autoencoder", 30.0): (0.203623, 0.102055, 0.071135),
+    ("pose_encoder", 0.0): (0.148469, 0.074234, -0.005497),
+    ("pose_encoder", 10.0): (0.198996, 0.09967, 0.030657),
+    ("pose_encoder", 90.0): (0.1981, 0.098811, 0.045403),
+    ("pose_encoder", 350.0): (0.278051, 0.139323, 0.029695),
+    ("pose_gan", 0.0): (0.217353, 0.107955, 0.194395),
+    ("pose_gan", 10.0): (0.206838, 0.102653, 0.227309),
+    ("pose_gan", 90.0): (0.232467, 0.115383, 0.192407),
+    ("pose_gan", 350.0): (0.213016, 0.105808, 0.228292),
+}
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "pose_encoder", "pose_gan"])
+def test_shipped_weights_predict_as_before_the_engine_rewrite(name):
+    model = load_model(name)
+    assert model.info["model"] == name and model.supported_rotations() is not None
+    x = torch.rand(4, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    pattern = torch.rand(4, 3, 64, 64, generator=torch.Generator().manual_seed(1)).double()
+    for (model_name, rotation), (mean, weighted, pixel) in SHIPPED_BEFORE_REWRITE.items():
+        if model_name != name:
+            continue
+        y = model.predict(x, rotation).double()
+        assert float(y.mean()) == pytest.approx(mean, abs=2e-5), rotation
+        assert float((y * pattern).mean()) == pytest.approx(weighted, abs=2e-5), rotation
+        assert float(y[1, 0, 32, 32]) == pytest.approx(pixel, abs=1e-4), rotation

@@ -87,8 +87,11 @@ class PairDataModule(L.LightningDataModule):
         depth = None if self.resident or "visibility" not in self.needs else FileViews(self.store.depth)
         batches = PairBatches(self.table, self.sampler, files, depth, "negatives" in self.needs, self.config["seed"])
         cuda = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
+        # Its own generator: a loader draws a seed from torch's global one at every new pass otherwise,
+        # and a resumed run (which starts a pass the uninterrupted one was in) would draw differently.
         return DataLoader(batches, sampler=self.sampler, batch_size=None, num_workers=d["num_workers"],
-                          persistent_workers=d["num_workers"] > 0, pin_memory=cuda and not self.resident)
+                          persistent_workers=d["num_workers"] > 0, pin_memory=cuda and not self.resident,
+                          generator=torch.Generator())
 
     def val_dataloader(self):
         if self.val_table is None:
@@ -101,7 +104,8 @@ class PairDataModule(L.LightningDataModule):
         size = max(d["batch_size"], 64)
         batches = [read_pixels(pack(pairs.subset(slice(start, start + size))), files)
                    for start in range(0, len(pairs), size)]
-        return DataLoader([{k: torch.from_numpy(v) for k, v in b.items()} for b in batches], batch_size=None)
+        return DataLoader([{k: torch.from_numpy(v) for k, v in b.items()} for b in batches], batch_size=None,
+                          generator=torch.Generator())
 
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
         out = to_training_batch(batch, self.views, self.depth)
