@@ -169,7 +169,7 @@ def test_export_refuses_missing_damaged_and_foreign_files(tmp_path):
     with pytest.raises(NovelviewError, match="is empty \\(0 bytes"):
         export_checkpoint(tmp_path / "empty.ckpt", tmp_path / "x")
     (tmp_path / "junk.ckpt").write_bytes(b"junk")
-    with pytest.raises(NovelviewError, match="not a checkpoint novelview can load safely"):
+    with pytest.raises(NovelviewError, match="is damaged or not a checkpoint"):
         export_checkpoint(tmp_path / "junk.ckpt", tmp_path / "x")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.ckpt")
     with pytest.raises(NovelviewError, match="not a novelview training checkpoint"):
@@ -436,7 +436,7 @@ def test_export_refuses_a_checkpoint_with_a_planted_payload(short_run, monkeypat
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert "is not a checkpoint novelview can load safely" in lines[0], err
+    assert "holds objects other than tensors and numbers" in lines[0] and "refuses it" in lines[0], err
     assert not marker.exists(), "loading the checkpoint ran its payload"
     assert not (tmp_path / "export").exists()
 
@@ -455,10 +455,10 @@ def test_resume_refuses_a_checkpoint_with_a_planted_payload(short_run, tiny_data
                            "--threads", "1", "--accelerator", "cpu", "data.batch_size=8")
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and "last.ckpt is not a checkpoint novelview can load safely" in lines[0], err
+    assert len(lines) == 1 and "last.ckpt holds objects other than tensors and numbers" in lines[0], err
     assert not marker.exists(), "resuming ran the checkpoint's payload"
     assert (out / "csv" / "metrics.csv").read_text() == log
-    with pytest.raises(NovelviewError, match="not a checkpoint novelview can load safely"):
+    with pytest.raises(NovelviewError, match="holds objects other than tensors and numbers"):
         load_checkpoint_safely(out / "checkpoints" / "last.ckpt")
     assert not marker.exists()
 

@@ -67,12 +67,15 @@ def _check_devices(trainer: dict) -> None:
                              f"{cores} cores: use at most {cores} (or train on a GPU)")
 
 
-def build_trainer(config: dict, out: Path, has_val: bool, stop: GracefulStop | None = None) -> L.Trainer:
+def build_trainer(config: dict, out: Path, has_val: bool, stop: GracefulStop | None = None,
+                  items_per_pass: int | None = None) -> L.Trainer:
     t = config["trainer"]
     per_item = t["steps_per_fetch"]  # Lightning counts loader items; the config counts optimiser steps
     interval = t["val_check_interval"]
-    if isinstance(interval, int) and per_item > 1:
+    if isinstance(interval, int):
         interval = max(1, interval // per_item)
+        if items_per_pass:  # Lightning refuses an interval longer than a pass: validate each pass instead
+            interval = min(interval, items_per_pass)
     # ``last`` is rewritten at every epoch end / validation (and by ``train`` when fit returns); a
     # second callback keeps the best by validation L1 (Lightning refreshes a monitoring callback's
     # last.ckpt only on improvement, so one callback cannot do both).
@@ -124,7 +127,7 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
     L.seed_everything(config["seed"], workers=True, verbose=False)
     data, module = prepare(config, data_dir)
     stop = GracefulStop()
-    trainer = build_trainer(config, out, data.val_table is not None, stop)
+    trainer = build_trainer(config, out, data.val_table is not None, stop, data.items_per_pass())
     if trainer.is_global_zero:
         out.mkdir(parents=True, exist_ok=True)
         cfg.dump({**config, "data_dir": str(Path(data_dir).resolve())}, out / "config.yaml")
@@ -132,7 +135,10 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
         # PassSampler continues an interrupted pass exactly, which Lightning cannot know.
         warnings.filterwarnings("ignore", message=".*resuming from a checkpoint that ended before the epoch ended")
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-        trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
+        try:
+            trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
+        finally:
+            stop.restore()
     # The final state, wherever in an epoch the run stopped: what --resume continues from.
     # Every rank calls it (it ends in a barrier); rank 0 writes.
     trainer.save_checkpoint(last)

@@ -23,7 +23,7 @@ def conv(in_ch: int, out_ch: int, stride: int = 1) -> nn.Sequential:
 def warp(source: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Sample ``source`` (N, C, H, W) bilinearly at the identity grid plus ``flow`` (N, 2, H, W),
     offsets in normalised coordinates ([-1, 1] spans the image; x first). Zero flow returns the
-    source exactly; samples outside the image take the nearest border pixel (the white background)."""
+    source (exactly at power-of-two sizes, to float rounding at others); samples outside the image take the nearest border pixel (the white background)."""
     n, _, h, w = source.shape
     ys = (torch.arange(h, device=source.device, dtype=flow.dtype) * 2 + 1) / h - 1
     xs = (torch.arange(w, device=source.device, dtype=flow.dtype) * 2 + 1) / w - 1

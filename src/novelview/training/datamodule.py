@@ -74,6 +74,11 @@ class PairDataModule(L.LightningDataModule):
                 return False
         return True
 
+    def items_per_pass(self) -> int:
+        """Loader items in one pass over the training pairs (one process)."""
+        c = self.config
+        return len(self.table) // (c["data"]["batch_size"] * c["trainer"]["steps_per_fetch"])
+
     # -- loaders --
     def train_dataloader(self):
         d = self.config["data"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import os
+import pickle
+import re
 import signal
 from pathlib import Path
 
@@ -31,10 +33,16 @@ def load_checkpoint_safely(path: str | Path, map_location="cpu") -> dict:
                              "or run `novelview doctor` on the run folder")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # pickle refuses a foreign object; zip or EOF errors for damage
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise NovelviewError(f"{path} is not a checkpoint novelview can load safely ({type(exc).__name__}: "
-                             f"{first[:160]})") from None
+    except pickle.UnpicklingError as exc:
+        # torch's message advises loading with weights_only=False: exactly what must not happen here.
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        raise NovelviewError(f"{path} holds objects other than tensors and numbers{what}: novelview loads no "
+                             "code from a file, so it refuses it; use a checkpoint written by novelview train") from None
+    except Exception as exc:  # zip, EOF or format errors: damage
+        first = re.sub(r"\x1b\[[0-9;]*m", "", (str(exc).strip().splitlines() or [type(exc).__name__])[0])
+        raise NovelviewError(f"{path} is damaged or not a checkpoint ({type(exc).__name__}: {first[:160]}); "
+                             "`novelview doctor` on the run folder says what to do") from None
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -81,6 +89,16 @@ class GracefulStop(L.Callback):
     def __init__(self):
         self.signal: int | None = None
         self._previous: dict = {}
+        # What was there before training, put back by ``restore`` (Lightning re-installs the handlers
+        # it found at fit start, ours, which would swallow a Ctrl-C during the export).
+        self._original = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore(self) -> None:
+        for signum, handler in self._original.items():
+            try:
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+            except ValueError:  # not the main thread
+                pass
 
     def _handle(self, signum, frame) -> None:
         self.signal = signum
