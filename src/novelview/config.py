@@ -14,7 +14,7 @@ from novelview.errors import NovelviewError
 
 DEFAULTS: dict = {
     "seed": 0,
-    "model": {"name": "pose_encoder", "options": {}},
+    "model": {"name": "pose_encoder", "options": {}, "init": None},  # init: start from an export's weights
     "objective": {"name": "l1", "options": {}},
     "data": {
         "pairs": "from_zero",  # fixed | from_zero | all (novelview.data.pairs)

@@ -12,7 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from novelview.errors import NovelviewError
 from novelview.images import composite_on_white, make_grid, to_model_input, to_uint8
 
-DEFAULT_MODEL = "pose_encoder"
+DEFAULT_MODEL = "default"
 EXIF_ORIENTATION = 0x0112  # the EXIF tag; 1 is upright, 2..8 say how to turn the image
 
 

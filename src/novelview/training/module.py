@@ -29,6 +29,8 @@ class SynthesisModule(L.LightningModule):
         self.save_hyperparameters({"config": config, "model_options": model_options})
         self.config = config
         self.model = build_model(config["model"]["name"], **model_options)
+        if config["model"].get("init"):
+            self._start_from(config["model"]["init"])
         self.objective = build_objective(config["objective"]["name"], self.model,
                                          config["objective"].get("options"), config["optim"])
         self.automatic_optimization = False  # objectives step their own optimisers
@@ -38,6 +40,21 @@ class SynthesisModule(L.LightningModule):
             self.model.to(memory_format=torch.channels_last)
         self.sample_batch: dict | None = None
         self._validations = 0
+
+    def _start_from(self, spec: str) -> None:
+        """Fine-tuning: copy the weights of an export folder (or shipped model) of the same family."""
+        from novelview.errors import NovelviewError
+        from novelview.models.io import load_model
+
+        source = load_model(spec)
+        if source.model_name != self.model.model_name:
+            raise NovelviewError(f"model.init {spec} holds a {source.model_name} model, not a {self.model.model_name}")
+        own, theirs = self.model.state_dict(), source.state_dict()
+        wrong = [k for k in own if k not in theirs or theirs[k].shape != own[k].shape]
+        if wrong:
+            raise NovelviewError(f"model.init {spec} does not fit model.options ({len(wrong)} tensors differ, e.g. {wrong[0]}): "
+                                 "use the options it was trained with")
+        self.model.load_state_dict(theirs)
 
     @property
     def needs(self) -> set[str]:
