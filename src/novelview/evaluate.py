@@ -9,9 +9,9 @@
 
 Which pairs (``pair_rule`` in metrics.json): the pair table of the requested mode and elevations
 over the split (``novelview.data.pairs``), subsampled to ``max_pairs`` (seeded). A model that
-cannot take some of those poses (the autoencoder: +30 degrees only) is scored on every pair of
-the ``all`` table that it can take, subsampled the same way, and the baselines are scored again
-on exactly those pairs. ``pairs="offgrid"`` scores ``from_zero`` pairs of a set rendered on a
+cannot take some of those poses is scored on the ones it can take when there are at least two per
+object; when there are fewer (the autoencoder: +30 degrees only), on every pair of the ``all``
+table that it can take, subsampled the same way. The baselines are scored again on exactly those pairs. ``pairs="offgrid"`` scores ``from_zero`` pairs of a set rendered on a
 finer grid and compares rotations off the ``grid_step`` grid with those on it.
 """
 
@@ -36,8 +36,9 @@ from novelview.report import write_csv
 from novelview.scoring import Scorer
 
 PAIR_RULE = ("Models are scored on the requested pair table (seeded subsample of max_pairs). A model that cannot "
-             "take some of its poses is scored on every pair of the 'all' table it can take (same subsample rule); "
-             "the baselines are scored on exactly each model's pairs.")
+             "take some of its poses is scored on those it can take if there are two or more per object, else on every pair "
+             "of the 'all' table it can take (same subsample rule); the baselines are scored on exactly each "
+             "model's pairs.")
 AGGREGATION = ("Mean over pairs of the per-pair metric; NaN (empty target mask, masked metrics) and +inf (PSNR of "
                "identical images) are left out and counted in 'left_out'. Accuracies are shares of pairs.")
 
@@ -172,7 +173,11 @@ def evaluate(data_dir, models: list[str], out_dir, split: str = "test", pairs: s
     for spec, predictor in predictors:
         mask = predictor.supports(requested)
         chosen, used = requested, pairs
-        if not mask.all():
+        per_object = mask.sum() / max(1, len(np.unique(requested.model)))
+        if not mask.all() and per_object >= 2:  # the requested pairs it can take, when there are enough
+            chosen = requested.subset(mask)
+            used = f"{pairs}, the {int(mask.sum())} of {len(mask)} pairs it can take"
+        elif not mask.all():  # about one per object (the autoencoder): every such pair of the 'all' table
             full = PairTable(store, split, "all", elevations, elevation_index=elevation_index)
             everything = full.all()
             chosen = everything.subset(predictor.supports(everything))
