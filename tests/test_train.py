@@ -374,6 +374,21 @@ def test_resume_mid_epoch_gives_the_same_weights_as_an_uninterrupted_run(name, d
         assert torch.equal(value, b["state_dict"][key]), key
 
 
+def test_resume_after_a_step_limit_still_runs_every_epoch(tiny_dataset_64, tmp_path):
+    """Stopped by max_steps in the middle of the second of three epochs (8 batches each), then
+    resumed with a larger max_steps: the epoch limit must still mean three whole epochs, as in a
+    run that never stopped, not one fewer (Lightning saves the cut epoch as if it had ended)."""
+    epochs = ("trainer.max_epochs=3",)
+    straight = train(config_for("pose_encoder", *epochs, "trainer.max_steps=1000"), tiny_dataset_64, tmp_path / "a")
+    train(config_for("pose_encoder", *epochs, "trainer.max_steps=11"), tiny_dataset_64, tmp_path / "b")
+    resumed = train(config_for("pose_encoder", *epochs, "trainer.max_steps=1000"), tiny_dataset_64, tmp_path / "b",
+                    resume=True)
+    assert straight["global_step"] == resumed["global_step"] == 24
+    a = load(tmp_path / "a" / "checkpoints" / "last.ckpt")["state_dict"]
+    b = load(tmp_path / "b" / "checkpoints" / "last.ckpt")["state_dict"]
+    assert all(torch.equal(value, b[key]) for key, value in a.items())
+
+
 def test_resume_with_nothing_to_resume_raises(tiny_dataset_64, tmp_path):
     with pytest.raises(NovelviewError, match="nothing to resume"):
         train(config_for("pose_encoder", "trainer.max_steps=2"), tiny_dataset_64, tmp_path / "empty", resume=True)

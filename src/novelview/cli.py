@@ -288,8 +288,8 @@ def evaluate(data, model_specs, out, split, pairs, elevations, elevation_index, 
 
 @cli.command()
 @click.option("--out", default="demo_out", show_default=True, type=click.Path(path_type=Path))
-@click.option("--per-category", type=int, default=8, show_default=True, help="unseen test models per category")
-@click.option("--max-pairs", type=int, default=1000, show_default=True)
+@click.option("--per-category", type=int, default=6, show_default=True, help="unseen test models per category")
+@click.option("--max-pairs", type=int, default=500, show_default=True)
 @click.option("--workers", type=int, default=0, help="render processes (default: all cores)")
 def demo(out, per_category, max_pairs, workers) -> None:
     """Render unseen objects, run the shipped models, evaluate, and write a report."""

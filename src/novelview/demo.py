@@ -23,7 +23,7 @@ DEMO_MODELS = ("default", "autoencoder", "pose_encoder", "pose_gan")
 DEMO_SEED = 1
 
 
-def run_demo(out: str | Path, per_category: int = 8, max_pairs: int = 1000, workers: int = 0,
+def run_demo(out: str | Path, per_category: int = 6, max_pairs: int = 500, workers: int = 0,
              progress: bool = True) -> dict:
     """Writes ``out``/report.html and report.md (plus data/, eval/, turntables/); returns paths."""
     from novelview.evaluate import evaluate

@@ -1,8 +1,8 @@
 """Scoring one predictor on a set of pairs: every registered metric, per pair.
 
-Pairs are visited grouped by target view (elevation and grid azimuth), so the identity gallery
-(every object of the split at that view) is read once per group; each batch's pose gallery (the
-pair's own object at every azimuth of the target elevation) is read with the batch. Views come
+Pairs are visited in full batches sorted by target view (elevation and grid azimuth), so the
+identity gallery (every object of the split at that view) is read about once per view; the pose
+galleries (an object at every azimuth of one elevation) are converted once and kept. Views come
 from the file by plain reads (``FileViews``), as in training.
 """
 
@@ -33,6 +33,7 @@ class Scorer:
         self.azimuths = table.store.view_azimuths()  # (M, E, A) exact angles
         # Every predictor is scored against the same galleries: convert each object's once.
         self._galleries: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
+        self._candidate_cache: OrderedDict[int, torch.Tensor] = OrderedDict()
 
     def images(self, view_ids: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         rgb, alpha = views_to_model(torch.from_numpy(self.files.gather(view_ids)))
@@ -46,35 +47,41 @@ class Scorer:
     def score(self, predictor, pairs: Pairs, desc: str = "", progress: bool = False) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         groups = pairs.target_elevation_index * self.table.num_azimuths + pairs.target_azimuth_index
-        order = np.argsort(groups, kind="stable")
+        order = np.argsort(groups, kind="stable")  # by target view: each identity gallery is read once
         bar = tqdm(total=len(pairs), desc=desc, unit="pair", disable=not progress, leave=False)
-        for group in np.unique(groups):
-            members = order[groups[order] == group]
-            candidates = own = None
-            if self.accuracy:
-                e, a = divmod(int(group), self.table.num_azimuths)
-                candidate_models = self.table.models
-                candidates, _ = self.images(self._view_id(candidate_models, e, a))
-                own = {int(m): i for i, m in enumerate(candidate_models)}
-            for start in range(0, len(members), self.batch_size):
-                index = members[start:start + self.batch_size]
-                values = self._score_batch(predictor, pairs.subset(index), candidates, own)
-                for name, v in values.items():
-                    out.setdefault(name, np.empty(len(pairs)))[index] = v
-                bar.update(len(index))
+        for start in range(0, len(pairs), self.batch_size):
+            index = order[start:start + self.batch_size]
+            values = self._score_batch(predictor, pairs.subset(index), groups[index])
+            for name, v in values.items():
+                out.setdefault(name, np.empty(len(pairs)))[index] = v
+            bar.update(len(index))
         bar.close()
         return out
 
-    def _score_batch(self, predictor, batch: Pairs, candidates, own) -> dict[str, np.ndarray]:
+    def _score_batch(self, predictor, batch: Pairs, groups: np.ndarray) -> dict[str, np.ndarray]:
         source, _ = self.images(batch.source_view)
         target, alpha = self.images(batch.target_view)
         pred = predictor.predict(source, batch).float()
         values = {k: v.double().cpu().numpy() for k, v in M.compute_all(pred, target, alpha).items()}
-        if candidates is not None:
-            index = torch.tensor([own[int(m)] for m in batch.model], device=pred.device)
-            values["identity_accuracy"] = identity_accuracy(pred, candidates, index).cpu().numpy()
+        if self.accuracy:
+            identity = np.empty(len(batch))
+            for group in np.unique(groups):
+                rows = np.flatnonzero(groups == group)
+                candidates = self._candidates(int(group))
+                own = torch.from_numpy(np.searchsorted(self.table.models, batch.model[rows])).to(pred.device)
+                identity[rows] = identity_accuracy(pred[torch.from_numpy(rows)], candidates, own).cpu().numpy()
+            values["identity_accuracy"] = identity
             values["pose_accuracy"] = self._pose_accuracy(pred, batch)
         return values
+
+    def _candidates(self, group: int) -> torch.Tensor:
+        """Every object of the split at one target view (elevation, grid azimuth), the last few kept."""
+        if group not in self._candidate_cache:
+            e, a = divmod(group, self.table.num_azimuths)
+            self._candidate_cache[group] = self.images(self._view_id(self.table.models, e, a))[0]
+            if len(self._candidate_cache) > 4:
+                self._candidate_cache.popitem(last=False)
+        return self._candidate_cache[group]
 
     def _gallery(self, model: int, elevation: int) -> torch.Tensor:
         """(A, 3, H, W): one object's views at every azimuth of one elevation."""

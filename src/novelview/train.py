@@ -141,7 +141,7 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
             stop.restore()
     # The final state, wherever in an epoch the run stopped: what --resume continues from.
     # Every rank calls it (it ends in a barrier); rank 0 writes.
-    trainer.save_checkpoint(last)
+    trainer.save_checkpoint(last, weights_only=False)  # the whole state (optimisers too), for --resume
     if stop.signal is not None:
         raise TrainingInterrupted(trainer.global_step, stop.signal)
     if trainer.global_step == 0:

@@ -126,7 +126,7 @@ class PairDataModule(L.LightningDataModule):
         if self.sampler is None or self.sampler.current_pass < 0:
             return {}
         done = self.trainer.fit_loop.epoch_loop.batch_progress.current.processed
-        return {"pass": self.sampler.current_pass, "batches_done": int(done)}
+        return {"pass": self.sampler.current_pass, "batches_done": int(done), "batches_per_pass": len(self.sampler)}
 
     def load_state_dict(self, state: dict) -> None:
         if state:

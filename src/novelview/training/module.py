@@ -104,6 +104,7 @@ class SynthesisModule(L.LightningModule):
             checkpoint["cuda_rng_state"] = torch.cuda.get_rng_state()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        _count_the_unfinished_pass(checkpoint)
         if "torch_rng_state" in checkpoint:
             torch.set_rng_state(checkpoint["torch_rng_state"])
         if "cuda_rng_state" in checkpoint and torch.cuda.is_available():
@@ -133,3 +134,18 @@ class SynthesisModule(L.LightningModule):
         for logger in self.loggers:
             if isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image("samples", grid, self.global_step, dataformats="HWC")
+
+
+def _count_the_unfinished_pass(checkpoint: dict) -> None:
+    """A run stopped mid-pass (by max_steps, max_time or a signal) is saved by Lightning as if that
+    epoch had ended, so a resume would run one epoch too few under max_epochs. The data module's
+    state says which pass was unfinished: count it as started, not completed."""
+    state = checkpoint.get("PairDataModule") or {}
+    loops = checkpoint.get("loops", {}).get("fit_loop", {})
+    progress = loops.get("epoch_progress")
+    if not state or progress is None or state["batches_done"] >= state.get("batches_per_pass", 0):
+        return
+    unfinished = int(state["pass"])
+    for counters in (progress["total"], progress["current"]):
+        counters.update(ready=unfinished + 1, started=unfinished + 1, processed=unfinished, completed=unfinished)
+    checkpoint["epoch"] = unfinished
