@@ -52,7 +52,7 @@ MB = 1024 * 1024
 
 def write_dataset(folder: Path, models: int, size: int, azimuths: int) -> int:
     """views.npy + meta.json + split.json; returns the views file's size in bytes."""
-    settings = RenderSettings(size=size, azimuths=azimuths, supersample=1)
+    settings = RenderSettings(size=size, azimuths=azimuths, supersample=1, depth=False)
     templates = [Renderer(procedural.make_model(c, 0, i), settings).render_all()[0]
                  for c in procedural.CATEGORIES for i in range(2)]  # (1, A, H, W, 4) each
     shape = (models, 1, azimuths, size, size, 4)

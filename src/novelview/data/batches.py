@@ -107,12 +107,13 @@ def pack(pairs: Pairs, negative_views: tuple[np.ndarray, np.ndarray] | None = No
 
 
 def read_pixels(item: dict, views: FileViews, depth: FileViews | None = None) -> dict:
-    """Add the item's views read from the file: ``pixels`` uint8 (N, V, H, W, 4) and, with depth,
-    ``depth`` (N, 2, H, W) of source and target."""
-    ids = item["views"][:, 1:]
+    """Add the item's views read from the file: ``pixels`` uint8 (V, N, H, W, 4), view-major so
+    that each kind of view (source, target, ...) is one contiguous block (convolutions on a CPU
+    take a much slower path on strided input), and with depth ``depth`` (2, N, H, W)."""
+    ids = item["views"][:, 1:].T
     item["pixels"] = views.gather(ids.reshape(-1)).reshape(*ids.shape, *views.view_shape)
     if depth is not None:
-        item["depth"] = depth.gather(ids[:, :2].reshape(-1)).reshape(len(ids), 2, *depth.view_shape)
+        item["depth"] = depth.gather(ids[:2].reshape(-1)).reshape(2, ids.shape[1], *depth.view_shape)
     return item
 
 
@@ -147,16 +148,16 @@ def to_training_batch(raw: dict, views: ResidentViews | None = None, depth: Resi
     ids = raw["views"]
     batch = dict(zip(ANGLES, raw["angles"].float().unbind(1)))
     batch["model"] = ids[:, 0]
-    pixels = raw["pixels"] if "pixels" in raw else views.gather(ids[:, 1:].reshape(-1))
     n, count = ids.shape[0], ids.shape[1] - 1
-    rgb, alpha = views_to_model(pixels.reshape(n * count, *pixels.shape[-3:]))
-    rgb, alpha = rgb.unflatten(0, (n, count)), alpha.unflatten(0, (n, count))
+    # View-major (all sources, then all targets, ...): each kind of view stays one contiguous block.
+    pixels = raw["pixels"] if "pixels" in raw else views.gather(ids[:, 1:].T.reshape(-1))
+    rgb, alpha = views_to_model(pixels.reshape(count * n, *pixels.shape[-3:]))
+    rgb, alpha = rgb.unflatten(0, (count, n)), alpha.unflatten(0, (count, n))
     for k, name in enumerate(VIEW_COLUMNS[:count]):
-        batch[name] = rgb[:, k]
-    batch["target_alpha"] = alpha[:, 1]
+        batch[name] = rgb[k]
+    batch["target_alpha"] = alpha[1]
     if "depth" in raw:
-        batch["source_depth"], batch["target_depth"] = raw["depth"].float().unbind(1)
+        batch["source_depth"], batch["target_depth"] = raw["depth"].float()
     elif depth is not None and "pixels" not in raw:  # items read from the file bring their own depth
-        d = depth.gather(ids[:, 1:3].reshape(-1)).float().unflatten(0, (n, 2))
-        batch["source_depth"], batch["target_depth"] = d.unbind(1)
+        batch["source_depth"], batch["target_depth"] = depth.gather(ids[:, 1:3].T.reshape(-1)).float().unflatten(0, (2, n))
     return batch
