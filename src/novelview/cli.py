@@ -13,116 +13,14 @@ from pathlib import Path
 
 import click
 
+from novelview.cli_data import DATA_COMMANDS
 from novelview.errors import NovelviewError, ended_early_message
-
-
-def _parse_shard(text: str) -> tuple[int, int]:
-    try:
-        k, n = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise NovelviewError(f"bad --shard {text!r}: use K/N, e.g. 0/4") from None
-    return k, n
-
-
-def _parse_elevations(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise NovelviewError(f"bad --elevations {text!r}: use degrees separated by commas, e.g. 0,10,20") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="novelview")
 def cli() -> None:
     """Single-image novel view synthesis of objects: render, train, evaluate, generate."""
-
-
-@cli.command()
-@click.option("--source", required=True,
-              help="procedural:CATEGORY[,CATEGORY|all], shapenet:PATH[:CATEGORY], folder:PATH or sh3d:[PATH][:SELECTION]")
-@click.option("--out", type=click.Path(path_type=Path), help="data set folder to write (with --check: the PNG)")
-@click.option("--models", type=int, default=None, help="first N models (procedural: N per category; default 100)")
-@click.option("--seed", type=int, default=0, show_default=True, help="seeds the procedural shapes and the split")
-@click.option("--workers", type=int, default=0, help="processes (default: all cores)")
-@click.option("--size", type=int, default=64, show_default=True)
-@click.option("--azimuths", type=int, default=36, show_default=True)
-@click.option("--elevations", default="0", show_default=True, help="degrees, comma-separated, e.g. 0,10,20,30")
-@click.option("--azimuth-jitter", type=float, default=0.0, show_default=True,
-              help="offset each view's azimuth by a seeded draw in [-DEG/2, DEG/2] (recorded per view)")
-@click.option("--depth/--no-depth", default=True, show_default=True, help="also store per-pixel depth (depth.npy)")
-@click.option("--supersample", type=int, default=3, show_default=True, help="rays per pixel side")
-@click.option("--up-axis", default="y", show_default=True, help="the meshes' up axis: +x -x +y -y +z -z")
-@click.option("--front", default=None, help="the meshes' front axis (default: the source's convention, +z for folders)")
-@click.option("--orientation", "orientation_file", default=None, type=click.Path(dir_okay=False),
-              help="JSON or CSV: model id -> up, front or a 3x3 rotation (overrides --up-axis/--front)")
-@click.option("--check", is_flag=True, help="write a contact sheet of every model at 0/90/180/270 to --out, no data set")
-@click.option("--list", "list_only", is_flag=True, help="print the models the source would take, then stop")
-@click.option("--shard", default="0/1", show_default=True, help="render only shard K of N (merge with `novelview merge`)")
-@click.option("--val-share", type=float, default=0.05, show_default=True,
-              help="share of the models for validation (seeded; best checkpoint and samples need some)")
-@click.option("--test-share", type=float, default=0.2, show_default=True)
-@click.option("--split-file", default=None, help="JSON {train: [model ids], val: [...], test: [...]}")
-@click.option("--png", is_flag=True, help="also write every view as PNG")
-@click.option("--overwrite", is_flag=True, help="replace a data set made with other settings")
-def render(source, out, models, seed, workers, size, azimuths, elevations, azimuth_jitter, depth, supersample, up_axis,
-           front, orientation_file, check, list_only, shard, val_share, test_share, split_file, png, overwrite) -> None:
-    """Render meshes into a multi-view data set (views.npy, meta.json, split.json)."""
-    from novelview.data import check as look
-    from novelview.data.render import RenderSettings
-    from novelview.data.store import RenderJob, render_dataset
-
-    if list_only:
-        click.echo("\n".join(look.listing(source, models, seed)))
-        return
-    if out is None:
-        raise NovelviewError("give --out: the data set folder (with --check: the PNG file to write)")
-
-    if size < 8 or azimuths < 2 or supersample < 1:
-        raise NovelviewError("--size must be >= 8, --azimuths >= 2 and --supersample >= 1")
-    if not 0 <= azimuth_jitter < 360:
-        raise NovelviewError(f"--azimuth-jitter must be in [0, 360) degrees, not {azimuth_jitter:g}")
-    settings = RenderSettings(size=size, azimuths=azimuths, elevations=_parse_elevations(elevations),
-                              supersample=supersample, azimuth_jitter=azimuth_jitter, depth=depth)
-    job = RenderJob(source, out, settings, models, seed, up_axis, workers, _parse_shard(shard), png,
-                    overwrite, val_share, test_share, split_file, front=front, orientation_file=orientation_file)
-    if check:
-        if out.suffix.lower() != ".png":
-            raise NovelviewError(f"with --check, --out names the PNG file to write, e.g. check.png (not {out})")
-        paths = look.check_sheet(job.oriented_models(), settings, out, workers)
-        click.echo(f"wrote {', '.join(map(str, paths))}: one row per model, azimuths 0, 90, 180, 270")
-        click.echo(look.HINT)
-        return
-    summary = render_dataset(job)
-    _report_render(summary)
-
-
-def _report_render(summary: dict) -> None:
-    if summary.get("already_done"):
-        rest = "" if summary.get("notes") else "; nothing to do"
-        click.echo(f"{summary['out']} is already complete with these settings{rest}")
-    for note in summary.get("notes", []):
-        click.echo(f"note: {note}")
-    for item in summary.get("skipped", []):
-        click.echo(f"skipped {item['model_id']}: {item['reason']}")
-    from novelview.data.render_notes import summary_lines
-
-    for line in summary_lines(summary.get("render_notes", {})):
-        click.echo(line)
-    if "models" in summary:
-        click.echo(f"{summary['out']}: {summary['models']} models, {summary['views']} views, "
-                   f"split {summary['split']}, {len(summary['skipped'])} skipped")
-    else:
-        click.echo(f"shard {summary['shard']} done in {summary['out']}; merge the shards with `novelview merge`")
-
-
-@cli.command()
-@click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", required=True, type=click.Path(path_type=Path))
-def merge(shards, out) -> None:
-    """Merge shard folders rendered with --shard K/N into one data set."""
-    from novelview.data.store import merge_shards
-
-    _report_render(merge_shards(list(shards), out))
 
 
 @cli.command(context_settings={"ignore_unknown_options": False})
@@ -221,32 +119,6 @@ def generate(image, azimuth, elevation, source_elevation, turntable, frames, out
 
 
 @cli.command()
-@click.option("--data", required=True, type=click.Path(path_type=Path))
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="PNG file to write")
-@click.option("--per-category", type=int, default=None, help="models per category [default: 4; 16 with one category]")
-@click.option("--azimuth-step", type=int, default=3, show_default=True, help="every Nth azimuth")
-@click.option("--split", default="all", show_default=True)
-def sheet(data, out, per_category, azimuth_step, split) -> None:
-    """A contact sheet (PNG) of a data set: models by row, azimuths by column."""
-    from novelview.data.check import sheet_plan
-    from novelview.generate import dataset_sheet
-
-    per_category, shown = sheet_plan(data, per_category, split)
-    click.echo(f"wrote {dataset_sheet(data, out, per_category, azimuth_step, split)}: {shown}")
-
-
-@cli.command()
-@click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder")
-@click.option("--out", default=None, type=click.Path(path_type=Path), help="file to write [default: DATA/ATTRIBUTION.md]")
-def attribution(data, out) -> None:
-    """Write ATTRIBUTION.md: the creator and licence of every model of a data set (CC-BY needs it)."""
-    from novelview.data.attribution import write_attribution
-
-    path, counts = write_attribution(data, out)
-    click.echo(f"wrote {path}: " + ", ".join(f"{n} models {licence}" for licence, n in sorted(counts.items())))
-
-
-@cli.command()
 @click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder")
 @click.option("--model", "model_specs", multiple=True, required=True, help="shipped name or export folder; repeat to compare")
 @click.option("--out", required=True, type=click.Path(path_type=Path))
@@ -265,7 +137,7 @@ def attribution(data, out) -> None:
 @click.option("--no-accuracy", is_flag=True, help="skip pose and identity accuracy (faster)")
 def evaluate(data, model_specs, out, split, pairs, elevations, elevation_index, grid_step, max_pairs, batch_size, seed,
              threads, no_accuracy) -> None:
-    """Models beside two trivial baselines: metrics by category, rotation and elevation, a plot and a grid."""
+    """Models beside trivial baselines: metrics by category, rotation and elevation, a plot and a grid."""
     import torch
 
     from novelview.evaluate import evaluate as run_evaluation
@@ -299,21 +171,8 @@ def demo(out, per_category, max_pairs, workers) -> None:
     click.echo(f"report: {result['report_html']} (and {result['report_md']}), {result['seconds']:.0f} s")
 
 
-@cli.command()
-@click.argument("folder", type=click.Path(path_type=Path))
-@click.option("--repair", is_flag=True, help="repair what can be repaired without losing anything")
-def doctor(folder, repair) -> None:
-    """Check a data set, an unfinished render or a run folder: what is damaged, and how to repair it."""
-    from novelview.doctor import examine
-
-    report = examine(folder, repair=repair)
-    for line in report.lines():
-        click.echo(line)
-    left = len(report.problems)
-    if left:
-        hint = "" if repair else "; `novelview doctor --repair` repairs what it safely can"
-        raise NovelviewError(f"{folder}: {left} problem(s) found, each with its fix above{hint}")
-    click.echo(f"{folder}: no problems found")
+for command in DATA_COMMANDS:
+    cli.add_command(command)
 
 
 def main() -> None:
