@@ -13,6 +13,9 @@ process, with torch on one thread:
 2. Memory: the process's peak RSS (getrusage) over the run against its RSS after the imports, and
    the anonymous / file-backed split sampled from /proc/self/status. Pages of views.npy read
    through a memory map would count as RssFile; the data path reads with preadv, so neither grows.
+3. Memory of real training: a child process imports novelview, notes its RSS, runs
+   ``novelview.train.train`` (pose encoder, all pairs, batch 36 as round 1 measured, CPU, ``--train-steps`` steps) on
+   the same set, and reports its peak RSS (VmHWM) against that.
 
 The temporary folder is deleted at the end.
 
@@ -29,6 +32,7 @@ import platform
 import shlex
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,6 +90,7 @@ def timed_pass(loader, batches: int, convert: bool) -> dict:
         if convert:
             batch = to_training_batch(item)
             checksum += float(batch["target"][:, :, 0, 0].sum())
+            del batch  # as a training step drops its batch before the next one is made
         pairs += len(item["views"])
         if k % 50 == 0:
             s = status_mb()
@@ -96,6 +101,23 @@ def timed_pass(loader, batches: int, convert: bool) -> dict:
             "checksum": checksum}
 
 
+def train_child(folder: Path, steps: int) -> None:
+    """In a fresh process: RSS after the imports, then peak RSS over ``steps`` training steps."""
+    from novelview.train import train
+
+    after = status_mb()
+    config = load_config(None, ["data.batch_size=36", "data.pairs=all", "data.device=host", "trainer.max_epochs=-1",
+                                f"trainer.max_steps={steps}", "trainer.accelerator=cpu", "trainer.threads=1"])
+    with tempfile.TemporaryDirectory() as run:
+        t0 = time.perf_counter()
+        train(config, folder, Path(run) / "run")
+        seconds = time.perf_counter() - t0
+    end = status_mb()
+    print(json.dumps({"steps": steps, "seconds": round(seconds, 1), "rss_after_imports": after.get("VmRSS"),
+                      "peak": end.get("VmHWM"), "peak_minus_after_imports": end.get("VmHWM", 0) - after.get("VmRSS", 0),
+                      "rss_anon_end": end.get("RssAnon"), "rss_file_end": end.get("RssFile")}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=3512)
@@ -104,8 +126,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--batches", type=int, default=400, help="loader items timed per measurement")
     parser.add_argument("--dir", type=Path, default=None, help="where the temporary data set goes")
+    parser.add_argument("--train-steps", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "data.json")
+    parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child is not None:
+        return train_child(args.child, args.train_steps)
     torch.set_num_threads(1)
 
     after_imports = {"ru_maxrss_mb": ru_maxrss_mb(), **status_mb()}
@@ -124,6 +150,9 @@ def main() -> None:
             for name in runs:
                 runs[name].append(timed_pass(loader, args.batches, name == "with_conversion"))
         end = {"ru_maxrss_mb": ru_maxrss_mb(), **status_mb()}
+        child = subprocess.run([sys.executable, __file__, "--child", str(folder), "--train-steps", str(args.train_steps)],
+                               capture_output=True, text=True, check=True)
+        training = json.loads(child.stdout.strip().splitlines()[-1])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -141,6 +170,7 @@ def main() -> None:
         "views_file": {"shape": [args.models, 1, args.azimuths, args.size, args.size, 4], "bytes": file_bytes,
                        "write_s": write_s},
         "pairs_per_s_median": median,
+        "training_rss_mb": training,
         "runs": runs,
         "rss_mb": {
             "after_imports": after_imports,
@@ -151,7 +181,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
-    print(json.dumps({"pairs_per_s_median": median, "rss_mb": report["rss_mb"]}, indent=2))
+    print(json.dumps({"pairs_per_s_median": median, "rss_mb": report["rss_mb"], "training_rss_mb": training}, indent=2))
     print(f"wrote {args.out}")
 
 

@@ -32,10 +32,12 @@ def views_to_model(views_uint8: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     channels = views_uint8.permute(0, 3, 1, 2).contiguous().float()
     if channels.shape[1] == 3:
         return channels.mul_(2.0 / 255.0).sub_(1.0), torch.ones_like(channels[:, :1])
-    alpha = channels[:, 3:4].mul(1.0 / 255.0)
-    # A new, contiguous tensor (a slice of the 4 channels would be strided, and convolutions on a
-    # CPU take a much slower path on strided input): white + alpha * (rgb * 2/255 - 2).
-    return channels[:, :3].mul(2.0 / 255.0).sub_(2.0).mul_(alpha).add_(1.0), alpha
+    alpha = channels[:, 3:4].mul_(1.0 / 255.0)
+    # Written into a contiguous tensor (a slice of the 4 channels would be strided, and convolutions
+    # on a CPU take a much slower path on strided input): white + alpha * (rgb * 2/255 - 2).
+    rgb = torch.empty_like(channels[:, :3], memory_format=torch.contiguous_format)
+    torch.mul(channels[:, :3], 2.0 / 255.0, out=rgb)
+    return rgb.sub_(2.0).mul_(alpha).add_(1.0), alpha
 
 
 def to_model_input(images_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
