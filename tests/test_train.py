@@ -765,3 +765,19 @@ def test_shipped_configs_load():
     for path in paths:
         config = load_config(path)
         assert config["model"]["name"] in MODELS, path
+
+
+def test_model_init_starts_from_an_exports_weights(short_run, tiny_dataset_64, tmp_path):
+    """Fine-tuning: ``model.init`` copies an export's weights before the first step; another family
+    or other options are refused in one line."""
+    export = short_run / "export"
+    _, module = prepare(config_for("pose_encoder", f"model.init={export}"), tiny_dataset_64)
+    trained = load_model(export).state_dict()
+    assert all(torch.equal(value, trained[key]) for key, value in module.model.state_dict().items())
+    _, fresh = prepare(config_for("pose_encoder"), tiny_dataset_64)
+    assert not all(torch.equal(value, trained[key]) for key, value in fresh.model.state_dict().items())
+    with pytest.raises(NovelviewError, match="holds a pose_encoder model, but model.name is autoencoder"):
+        prepare(config_for("autoencoder", f"model.init={export}"), tiny_dataset_64)
+    with pytest.raises(NovelviewError, match="does not fit model.options"):
+        prepare(config_for("pose_encoder", f"model.init={export}", "model.options.encoder_channels=[8,8,8,8]",
+                           "model.options.decoder_channels=[8,8,8]"), tiny_dataset_64)

@@ -48,7 +48,7 @@ class SynthesisModule(L.LightningModule):
 
         source = load_model(spec)
         if source.model_name != self.model.model_name:
-            raise NovelviewError(f"model.init {spec} holds a {source.model_name} model, not a {self.model.model_name}")
+            raise NovelviewError(f"model.init {spec} holds a {source.model_name} model, but model.name is {self.model.model_name}")
         own, theirs = self.model.state_dict(), source.state_dict()
         wrong = [k for k in own if k not in theirs or theirs[k].shape != own[k].shape]
         if wrong:
