@@ -18,18 +18,13 @@ import math
 import torch
 
 from novelview.errors import NovelviewError
+from novelview.registries import registrar
 
 POSE_ENCODINGS: dict[str, type] = {}
 TOLERANCE_DEG = 1e-3  # angles are stored rounded to 1e-6; anything closer than this is "on" a value
 
 
-def register_pose(name: str):
-    def wrap(cls):
-        POSE_ENCODINGS[name] = cls
-        cls.name = name
-        return cls
-
-    return wrap
+register_pose = registrar(POSE_ENCODINGS, "name")
 
 
 def _deg(values, n: int) -> torch.Tensor:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from novelview.errors import NovelviewError
+from novelview.registries import registrar
 
 MODELS: dict[str, type] = {}
 
 
-def register(name: str):
-    def wrap(cls):
-        MODELS[name] = cls
-        cls.model_name = name
-        return cls
-
-    return wrap
+register = registrar(MODELS, "model_name")
 
 
 def build_model(name: str, **kwargs):

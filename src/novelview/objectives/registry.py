@@ -8,17 +8,12 @@ config names it separately from the model (``objective: {name: ..., options: {..
 from __future__ import annotations
 
 from novelview.errors import NovelviewError
+from novelview.registries import registrar
 
 OBJECTIVES: dict[str, type] = {}
 
 
-def register_objective(name: str):
-    def wrap(cls):
-        OBJECTIVES[name] = cls
-        cls.objective_name = name
-        return cls
-
-    return wrap
+register_objective = registrar(OBJECTIVES, "objective_name")
 
 
 def _type_name(value) -> str:
