@@ -245,3 +245,27 @@ def test_cli_generate_one_view_and_errors(tmp_path, pose_model_dir, autoencoder_
     code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--out",
                            str(tmp_path / "out"), "--model", str(pose_model_dir))
     assert "give exactly one of --azimuth DEG or --turntable" in one_error_line(code, err)
+
+
+def test_demo_turntables_turn_by_each_views_true_azimuth_on_jittered_sets(tiny_jittered, tmp_path, monkeypatch):
+    """With azimuth jitter the truth at frame k is not k grid steps round: each frame asks the
+    model for the rotation the true view was rendered at."""
+    from novelview import demo
+    from novelview.data.viewstore import ViewStore
+
+    asked = []
+
+    def fake_views(model, source, rotations):
+        asked.append(list(rotations))
+        return np.zeros((len(rotations), *source.shape), np.uint8)
+
+    monkeypatch.setattr(demo, "load_model", lambda name: object())
+    monkeypatch.setattr(demo, "generate_views", fake_views)
+    written = demo.write_turntables(tiny_jittered, ["any"], tmp_path, source_azimuth_index=1)
+    store = ViewStore(tiny_jittered)
+    assert len(written) == len(asked) >= 1
+    for item, rotations in zip(written, asked):
+        azimuths = store.view_azimuths()[store.model_ids.index(item["model_id"]), 0]
+        expected = (np.roll(azimuths, -1) - azimuths[1]) % 360.0
+        np.testing.assert_allclose(rotations, expected, atol=1e-9)
+        assert not np.allclose(rotations, np.arange(len(azimuths)) * 360.0 / len(azimuths))  # jitter shows

@@ -73,7 +73,10 @@ def write_turntables(data_dir: Path, models: list[str], out: Path, source_azimut
         views = composite_on_white(np.asarray(store.views[m, 0]))  # (A, H, W, 3)
         num = len(views)
         source = views[source_azimuth_index]
-        rotations = [k * 360.0 / num for k in range(num)]
+        # Each frame's true rotation, so that views rendered with azimuth jitter line up with the truth.
+        azimuths = store.view_azimuths()[m, 0]
+        rotations = [float(azimuths[(source_azimuth_index + k) % num] - azimuths[source_azimuth_index]) % 360.0
+                     for k in range(num)]
         predictions = {name: generate_views(model, source, rotations) for name, model in loaded.items()}
         frames = []
         for k in range(num):

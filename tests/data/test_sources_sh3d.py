@@ -198,3 +198,34 @@ def test_a_file_that_is_not_a_library_is_named(tmp_path):
     (tmp_path / "fake.sh3f").write_bytes(b"not a zip")
     with pytest.raises(NovelviewError, match="fake.sh3f is not a Sweet Home 3D library"):
         list_models(f"sh3d:{tmp_path}")
+
+
+def test_packed_subset_renders_the_kept_models_byte_identical_and_never_the_test_ones(library, tmp_path):
+    """benchmarks/sh3d_subset.py packs the training models' files to re-render them elsewhere."""
+    import hashlib
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "sh3d_subset", Path(__file__).resolve().parents[2] / "benchmarks" / "sh3d_subset.py")
+    sh3d_subset = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sh3d_subset)
+    settings = RenderSettings(size=16, azimuths=2, supersample=1, azimuth_jitter=10.0)
+    split_file = tmp_path / "split.json"
+    split_file.write_text(json.dumps({"train": ["Test/deckChair"], "test": ["Test/sign"]}))
+    render_dataset(RenderJob(f"sh3d:{library}", tmp_path / "full", settings, workers=1, split_file=str(split_file)),
+                   progress=False)
+    summary = sh3d_subset.pack(tmp_path / "full", tmp_path / "packed", ["train"], library.parent)
+    assert summary["models"] == 1
+    with zipfile.ZipFile(tmp_path / "packed" / "Test.sh3f") as packed:
+        names = set(packed.namelist())
+    assert "PluginFurnitureCatalog.properties" in names and "test/deckChair/deckChair.obj" in names
+    assert not any(name.startswith("test/sign/") for name in names)  # the test model stays behind
+    render_dataset(RenderJob(f"sh3d:{tmp_path / 'packed' / 'Test.sh3f'}", tmp_path / "again", settings, workers=1,
+                             split_file=str(tmp_path / "packed" / "split.json")), progress=False)
+    meta = json.loads((tmp_path / "again" / "meta.json").read_text())
+    assert meta["model_ids"] == ["Test/deckChair"]
+    assert "Test/sign" in {item["model_id"] for item in meta["skipped"]}
+    views = np.load(tmp_path / "again" / "views.npy")
+    expected = dict(line.split("\t") for line in (tmp_path / "packed" / "views.sha1").read_text().splitlines())
+    assert hashlib.sha1(np.ascontiguousarray(views[0]).tobytes()).hexdigest() == expected["Test/deckChair"]

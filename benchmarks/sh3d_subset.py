@@ -1,0 +1,69 @@
+"""Pack the furniture a rendered sh3d data set used into smaller .sh3f files, to re-render it elsewhere.
+
+The device machine takes at most 64 MiB of files, less than Debian's five libraries (120 MB). This
+keeps, per library, the catalogue, the licence and the folders of the models in the chosen parts
+of the split (the test models stay behind), and writes beside them:
+- ``split.json``: those models' ids by part, for ``novelview render --split-file`` (the models left
+  out are skipped there as missing members, so the test split never reaches training);
+- ``views.sha1``: each kept model's views as rendered here, to check the new render is the same.
+
+    python benchmarks/sh3d_subset.py data/furniture .carry/furniture --parts train,val
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import posixpath
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from novelview.data.sources.sh3d import DEBIAN_FOLDER
+
+
+def model_folder(source_path: str) -> str:
+    return posixpath.dirname(source_path.lstrip("/")).lower()
+
+
+def pack(data: Path, out: Path, parts: list[str], library_folder: Path) -> dict:
+    meta = json.loads((data / "meta.json").read_text())
+    split = json.loads((data / "split.json").read_text())
+    views = np.load(data / "views.npy", mmap_mode="r")
+    kept = sorted(i for part in parts for i in split.get(part, []))
+    folders = defaultdict(set)
+    for i in kept:
+        folders[meta["model_info"][i]["library_file"]].add(model_folder(meta["source_paths"][i]))
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    for library_file, wanted in sorted(folders.items()):
+        target = out / library_file
+        with zipfile.ZipFile(library_folder / library_file) as source, \
+                zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as packed:
+            for member in source.infolist():
+                folder = posixpath.dirname(member.filename).lower()
+                if folder == "" or folder in wanted:  # top level: the catalogues and LICENSE.TXT
+                    packed.writestr(member, source.read(member))
+        sizes[library_file] = target.stat().st_size
+    ids = meta["model_ids"]
+    (out / "split.json").write_text(json.dumps({p: [ids[i] for i in split.get(p, [])] for p in parts}, indent=1))
+    (out / "views.sha1").write_text("".join(
+        f"{ids[i]}\t{hashlib.sha1(np.ascontiguousarray(views[i]).tobytes()).hexdigest()}\n" for i in kept))
+    return {"models": len(kept), "bytes": sizes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="a data set rendered from sh3d")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--parts", default="train,val")
+    parser.add_argument("--libraries", type=Path, default=Path(DEBIAN_FOLDER))
+    args = parser.parse_args()
+    print(json.dumps(pack(args.data, args.out, args.parts.split(","), args.libraries), indent=1))
+
+
+if __name__ == "__main__":
+    main()
