@@ -17,15 +17,7 @@ DATA=${DATA:-data/gpu_procedural}
 BATCHES=${BATCHES:-256,2048}
 DEVICE=${DEVICE:-cuda}
 mkdir -p "$OUT"
-WHEELS=${WHEELS:-.whl}
-if ls "$WHEELS"/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$WHEELS"/*.whl || exit 1
-  export PYTHONPATH=/tmp/site:$PWD/src
-else
-  export PYTHONPATH=$PWD/src
-fi
-export PYTHONUNBUFFERED=1
-nv="python3 -m novelview.cli"
+source benchmarks/gpu_env.sh   # wheels, PYTHONPATH, $nv
 start=$(date +%s)
 if [ ! -f "$DATA/views.npy" ]; then
   $nv render --source procedural:all --models "$MODELS" --size "$SIZE" --elevations "$ELEVATIONS" \

@@ -27,15 +27,7 @@ FURNITURE=${FURNITURE:-1}             # 0: only the procedural run
 PROCEDURAL=${PROCEDURAL:---seed 0 --val-share 0.05}   # render options beside --models (seed 0: gpu_check.sh's set)
 DEFAULT_INIT=${DEFAULT_INIT:-default}  # the weights default_more starts from (a shipped name or an export folder)
 mkdir -p "$OUT" "$RUNS"
-WHEELS=${WHEELS:-.whl}                # trimesh and embreex, which the GPU image lacks
-if ls "$WHEELS"/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$WHEELS"/*.whl || exit 1
-  export PYTHONPATH=/tmp/site:$PWD/src
-else
-  export PYTHONPATH=$PWD/src
-fi
-export PYTHONUNBUFFERED=1
-nv="python3 -m novelview.cli"
+source benchmarks/gpu_env.sh   # wheels, PYTHONPATH, $nv
 log() { echo "$(( $(date +%s) - DEADLINE )) s to deadline: $*" | tee -a "$OUT/steps.log"; }
 clock() { local s=$(( $1 < 30 ? 30 : $1 )); printf "00:%02d:%02d:%02d" $(( s / 3600 )) $(( s % 3600 / 60 )) $(( s % 60 )); }
 common=(--accelerator "$ACCELERATOR" --precision "$PRECISION" --threads 2 trainer.channels_last=true
