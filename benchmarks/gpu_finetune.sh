@@ -35,27 +35,16 @@ common=(--accelerator "$ACCELERATOR" --precision "$PRECISION" --threads 2 traine
 
 furniture=
 if [ "$FURNITURE" = 1 ]; then
-$nv render --source "sh3d:$PACKED:$SELECTION" --elevations 0,10,20,30 --azimuth-jitter 10 \
-  --split-file "$PACKED/split.json" --workers "$(nproc)" --out data/furniture_tv > "$OUT/render_furniture.log" 2>&1
-log "furniture render exit $?"
-python3 - "$PACKED/views.sha1" data/furniture_tv > "$OUT/furniture_check.txt" 2>&1 <<'EOF'
-import hashlib, json, sys
-import numpy as np
-expected = dict(line.split("\t") for line in open(sys.argv[1]).read().splitlines())
-meta = json.load(open(f"{sys.argv[2]}/meta.json"))
-views = np.load(f"{sys.argv[2]}/views.npy", mmap_mode="r")
-same = [hashlib.sha1(np.ascontiguousarray(views[i]).tobytes()).hexdigest() == expected.get(m)
-        for i, m in enumerate(meta["model_ids"])]
-print(f"{sum(same)} of {len(expected)} models rendered byte-identical; {len(meta['model_ids'])} rendered")
-print("differ:", [m for m, s in zip(meta["model_ids"], same) if not s])
-EOF
-cat "$OUT/furniture_check.txt"
-
-$nv train --config configs/furniture.yaml --data data/furniture_tv --out "$RUNS/furniture" "${common[@]}" \
-  trainer.val_check_interval=400 "trainer.max_time=$(clock $(( DEADLINE - $(date +%s) - 45 )))" \
-  model.init=default $FURNITURE_EXTRA $EXTRA > "$OUT/furniture.log" 2>&1 &
-furniture=$!
-log "furniture training started"
+  $nv render --source "sh3d:$PACKED:$SELECTION" --elevations 0,10,20,30 --azimuth-jitter 10 \
+    --split-file "$PACKED/split.json" --workers "$(nproc)" --out data/furniture_tv > "$OUT/render_furniture.log" 2>&1
+  log "furniture render exit $?"
+  python3 benchmarks/sh3d_subset.py check "$PACKED" data/furniture_tv > "$OUT/furniture_check.txt" 2>&1
+  cat "$OUT/furniture_check.txt"
+  $nv train --config configs/furniture.yaml --data data/furniture_tv --out "$RUNS/furniture" "${common[@]}" \
+    trainer.val_check_interval=400 "trainer.max_time=$(clock $(( DEADLINE - $(date +%s) - 45 )))" \
+    model.init=default $FURNITURE_EXTRA $EXTRA > "$OUT/furniture.log" 2>&1 &
+  furniture=$!
+  log "furniture training started"
 fi
 
 $nv render --source procedural:all --models "$MODELS" $PROCEDURAL --elevations 0,10,20,30 --azimuth-jitter 10 \

@@ -7,7 +7,8 @@ of the split (the test models stay behind), and writes beside them:
   out are skipped there as missing members, so the test split never reaches training);
 - ``views.sha1``: each kept model's views as rendered here, to check the new render is the same.
 
-    python benchmarks/sh3d_subset.py data/furniture .carry/furniture --parts train,val
+    python benchmarks/sh3d_subset.py pack data/furniture .carry/furniture --parts train,val
+    python benchmarks/sh3d_subset.py check .carry/furniture data/furniture_tv   # after the new render
 """
 
 from __future__ import annotations
@@ -55,14 +56,32 @@ def pack(data: Path, out: Path, parts: list[str], library_folder: Path) -> dict:
     return {"models": len(kept), "bytes": sizes}
 
 
+def check(packed: Path, data: Path) -> dict:
+    """Which models of ``data`` (rendered from the packed libraries) match the views.sha1 of the pack."""
+    expected = dict(line.split("\t") for line in (packed / "views.sha1").read_text().splitlines())
+    ids = json.loads((data / "meta.json").read_text())["model_ids"]
+    views = np.load(data / "views.npy", mmap_mode="r")
+    differ = [m for i, m in enumerate(ids)
+              if hashlib.sha1(np.ascontiguousarray(views[i]).tobytes()).hexdigest() != expected.get(m)]
+    return {"expected": len(expected), "rendered": len(ids), "identical": len(ids) - len(differ), "differ": differ}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path, help="a data set rendered from sh3d")
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--parts", default="train,val")
-    parser.add_argument("--libraries", type=Path, default=Path(DEBIAN_FOLDER))
+    commands = parser.add_subparsers(dest="command", required=True)
+    packing = commands.add_parser("pack", help="write the smaller libraries, split.json and views.sha1")
+    packing.add_argument("data", type=Path, help="a data set rendered from sh3d")
+    packing.add_argument("out", type=Path)
+    packing.add_argument("--parts", default="train,val")
+    packing.add_argument("--libraries", type=Path, default=Path(DEBIAN_FOLDER))
+    checking = commands.add_parser("check", help="compare a render of the pack with the views it was made from")
+    checking.add_argument("packed", type=Path)
+    checking.add_argument("data", type=Path)
     args = parser.parse_args()
-    print(json.dumps(pack(args.data, args.out, args.parts.split(","), args.libraries), indent=1))
+    if args.command == "pack":
+        print(json.dumps(pack(args.data, args.out, args.parts.split(","), args.libraries), indent=1))
+    else:
+        print(json.dumps(check(args.packed, args.data)))
 
 
 if __name__ == "__main__":

@@ -229,3 +229,7 @@ def test_packed_subset_renders_the_kept_models_byte_identical_and_never_the_test
     views = np.load(tmp_path / "again" / "views.npy")
     expected = dict(line.split("\t") for line in (tmp_path / "packed" / "views.sha1").read_text().splitlines())
     assert hashlib.sha1(np.ascontiguousarray(views[0]).tobytes()).hexdigest() == expected["Test/deckChair"]
+    assert sh3d_subset.check(tmp_path / "packed", tmp_path / "again")["differ"] == []
+    views[0, 0, 0, 8, 8, 0] ^= 1  # one changed value in one view is reported
+    np.save(tmp_path / "again" / "views.npy", views)
+    assert sh3d_subset.check(tmp_path / "packed", tmp_path / "again")["differ"] == ["Test/deckChair"]
