@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
 # Tests run on 2-core CI machines: one torch thread keeps timing predictable.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture
+def novelview(monkeypatch, capsys):
+    """``novelview(*args)`` runs the console entry in this process: (exit status, stdout, stderr)."""
+    from novelview import cli
+
+    def run(*args) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["novelview", *map(str, args)])
+        try:
+            cli.main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
 
 
 @pytest.fixture(scope="session")

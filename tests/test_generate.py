@@ -4,14 +4,12 @@ angle a model can draw, turntables of any frame count), clear one-line errors.""
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from novelview import cli
 from novelview.errors import NovelviewError
 from novelview.generate import generate_views, load_image, save_turntable, turntable
 from novelview.models import build_model
@@ -151,18 +149,6 @@ def test_autoencoder_refuses_turntable_and_other_rotations(autoencoder_dir):
         generate_views(model, image, [40.0])
 
 
-def run_cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """``novelview ARGS`` in this process (exit status, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["novelview", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def one_error_line(code: int, err: str) -> str:
     assert code == 2, err
     lines = err.strip().splitlines()
@@ -170,21 +156,21 @@ def one_error_line(code: int, err: str) -> str:
     return lines[0]
 
 
-def test_cli_generate_at_45_degrees_with_a_continuous_pose_model(tmp_path, flow_dir, monkeypatch, capsys):
+def test_cli_generate_at_45_degrees_with_a_continuous_pose_model(tmp_path, flow_dir, novelview):
     Image.fromarray(noise_image(48)).save(tmp_path / "in.png")
     out = tmp_path / "out"
-    code, stdout, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth",
+    code, stdout, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth",
                                 "45", "--out", str(out), "--model", str(flow_dir))
     assert code == 0, err
     assert "resized" in stdout and f"wrote {out / 'in_az45.png'}" in stdout
     with Image.open(out / "in_az45.png") as written:
         assert written.size == (64, 64) and written.mode == "RGB"
-    code, stdout, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth",
+    code, stdout, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth",
                                 "45", "--elevation", "20", "--source-elevation", "0", "--out", str(out),
                                 "--model", str(flow_dir))
     assert code == 0, err
     assert (out / "in_az45_el20.png").exists()
-    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth", "45",
+    code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth", "45",
                            "--elevation", "40", "--out", str(out), "--model", str(flow_dir))
     line = one_error_line(code, err)
     assert "flow cannot draw that view: it was trained at elevation 0 to 30 degrees only, not at the target " \
@@ -192,9 +178,9 @@ def test_cli_generate_at_45_degrees_with_a_continuous_pose_model(tmp_path, flow_
     assert not (out / "in_az45_el40.png").exists()
 
 
-def test_cli_turntable_with_72_frames(tmp_path, continuous_dir, monkeypatch, capsys):
+def test_cli_turntable_with_72_frames(tmp_path, continuous_dir, novelview):
     Image.fromarray(noise_image()).save(tmp_path / "in.png")
-    code, stdout, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--turntable",
+    code, stdout, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--turntable",
                                 "--frames", "72", "--elevation", "20", "--out", str(tmp_path / "out"),
                                 "--model", str(continuous_dir))
     assert code == 0, err
@@ -203,15 +189,15 @@ def test_cli_turntable_with_72_frames(tmp_path, continuous_dir, monkeypatch, cap
     assert (tmp_path / "out" / "in_turntable_el20.png").exists()
 
 
-def test_cli_a_one_hot_model_refuses_45_degrees_in_one_line(tmp_path, pose_model_dir, monkeypatch, capsys):
+def test_cli_a_one_hot_model_refuses_45_degrees_in_one_line(tmp_path, pose_model_dir, novelview):
     Image.fromarray(noise_image()).save(tmp_path / "in.png")
-    code, stdout, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth",
+    code, stdout, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth",
                                 "45", "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
     line = one_error_line(code, err)
     assert line == ("error: pose_encoder cannot draw that view: it rotates by 0, 10, 20, 30, 40, 50 ... degrees only, "
                     "not by 45")
     assert stdout == "" and not (tmp_path / "out" / "in_az45.png").exists()
-    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--turntable",
+    code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--turntable",
                            "--frames", "72", "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
     assert "cannot make a 72-frame turntable" in one_error_line(code, err)
 
@@ -220,7 +206,7 @@ def _cli(*args):
     return subprocess.run(["novelview", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_cli_generate_one_view_and_errors(tmp_path, pose_model_dir, autoencoder_dir, monkeypatch, capsys):
+def test_cli_generate_one_view_and_errors(tmp_path, pose_model_dir, autoencoder_dir, novelview):
     Image.fromarray(np.full((48, 48, 3), 128, np.uint8)).save(tmp_path / "in.png")
     # The console script itself, once.
     done = _cli("generate", "--image", str(tmp_path / "in.png"), "--azimuth", "90", "--out",
@@ -228,21 +214,21 @@ def test_cli_generate_one_view_and_errors(tmp_path, pose_model_dir, autoencoder_
     assert done.returncode == 0, done.stderr
     assert "resized" in done.stdout and (tmp_path / "out" / "in_az90.png").exists()
 
-    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--azimuth", "90",
+    code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth", "90",
                            "--out", str(tmp_path / "out"), "--model", str(autoencoder_dir))
     assert "autoencoder cannot draw that view: it rotates by 30 degrees only, not by 90" in one_error_line(code, err)
     assert "Traceback" not in err
 
-    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--turntable",
+    code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--turntable",
                            "--out", str(tmp_path / "out"), "--model", str(tmp_path / "nothing"))
     assert "no model at" in one_error_line(code, err)
 
     (tmp_path / "text.png").write_text("not really")
-    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "text.png"), "--turntable",
+    code, _, err = novelview("generate", "--image", str(tmp_path / "text.png"), "--turntable",
                            "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
     assert "not an image" in one_error_line(code, err)
 
-    code, _, err = run_cli(monkeypatch, capsys, "generate", "--image", str(tmp_path / "in.png"), "--out",
+    code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--out",
                            str(tmp_path / "out"), "--model", str(pose_model_dir))
     assert "give exactly one of --azimuth DEG or --turntable" in one_error_line(code, err)
 

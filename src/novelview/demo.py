@@ -65,6 +65,7 @@ def write_turntables(data_dir: Path, models: list[str], out: Path, source_azimut
     store = ViewStore(data_dir)
     loaded = {name: load_model(name) for name in models}
     out.mkdir(parents=True, exist_ok=True)
+    view_azimuths = store.view_azimuths()  # (models, elevations, azimuths): each view's exact azimuth
     chosen: dict[str, int] = {}
     for m in store.indices("test"):
         chosen.setdefault(store.categories[m], m)
@@ -74,7 +75,7 @@ def write_turntables(data_dir: Path, models: list[str], out: Path, source_azimut
         num = len(views)
         source = views[source_azimuth_index]
         # Each frame's true rotation, so that views rendered with azimuth jitter line up with the truth.
-        azimuths = store.view_azimuths()[m, 0]
+        azimuths = view_azimuths[m, 0]
         rotations = [float(azimuths[(source_azimuth_index + k) % num] - azimuths[source_azimuth_index]) % 360.0
                      for k in range(num)]
         predictions = {name: generate_views(model, source, rotations) for name, model in loaded.items()}

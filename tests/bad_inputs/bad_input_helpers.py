@@ -12,25 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from novelview import cli
-
 SRC = Path(__file__).resolve().parents[2] / "src"
 # A tiny render: 3 procedural mugs, 4 azimuths, 16x16; a split with one test model and no validation
 # models (the settings of the ``finished_set`` fixture, whatever the command line's default shares).
 RENDER = ["--source", "procedural:mug", "--models", "3", "--size", "16", "--azimuths", "4", "--supersample", "1",
           "--workers", "1", "--val-share", "0", "--test-share", "0.34"]
-
-
-def run_novelview(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """Run ``novelview ARGS`` in this process through the console entry; (exit status, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["novelview", *map(str, args)])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def run_subprocess(*args, cwd=None) -> subprocess.CompletedProcess:

@@ -1,4 +1,5 @@
-"""Fixtures of the bad-input suite: the console entry in this process, a small finished data set."""
+"""Fixtures of the bad-input suite: a small finished data set (the console entry, ``novelview``, is in
+tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from bad_input_helpers import run_novelview
-
-
-@pytest.fixture
-def novelview(monkeypatch, capsys):
-    return lambda *args: run_novelview(monkeypatch, capsys, *args)
 
 
 @pytest.fixture(scope="session")
