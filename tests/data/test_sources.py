@@ -13,22 +13,10 @@ from novelview.data.render import RenderSettings, Renderer
 from novelview.data.sources import ModelRef, list_models, load_surface, parse_source
 from novelview.errors import NovelviewError
 
+from mesh_helpers import square_obj
+
 VIEW = RenderSettings(size=32, azimuths=1, supersample=1, key_light=0.0)  # colours as stored: camera light only
 
-# A unit square at z=0 facing +z (the azimuth-0 camera), with UVs (0,0) bottom-left to (1,1) top-right.
-QUAD_OBJ = """mtllib quad.mtl
-v -1 -1 0
-v 1 -1 0
-v 1 1 0
-v -1 1 0
-vt 0 0
-vt 1 0
-vt 1 1
-vt 0 1
-usemtl {material}
-f 1/1 2/2 3/3
-f 1/1 3/3 4/4
-"""
 MTL = """newmtl textured
 Kd 0.2 0.4 0.6
 map_Kd tex.png
@@ -51,7 +39,7 @@ def _write_texture(path):
 
 def _textured_quad(folder, material="textured"):
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "quad.obj").write_text(QUAD_OBJ.format(material=material))
+    (folder / "quad.obj").write_text(square_obj("quad.mtl", material))
     (folder / "quad.mtl").write_text(MTL)
     _write_texture(folder / "tex.png")
     return ModelRef("quad", "test", str(folder / "quad.obj"))

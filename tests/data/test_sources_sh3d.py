@@ -21,6 +21,8 @@ from novelview.data.sources.sh3d_catalog import parse_properties
 from novelview.data.store import RenderJob, render_dataset
 from novelview.errors import NovelviewError
 
+from mesh_helpers import square_obj
+
 ORANGE = (230, 120, 20)
 CATALOG = """# a comment
 id=Test#Library
@@ -63,19 +65,6 @@ category#4=Lights
 model#4=/test/lamp/lamp.obj
 creator#4=Sam
 """
-SIGN_OBJ = """mtllib sign.mtl
-v -1 -1 0
-v 1 -1 0
-v 1 1 0
-v -1 1 0
-vt 0 0
-vt 1 0
-vt 1 1
-vt 0 1
-usemtl paint
-f 1/1 2/2 3/3
-f 1/1 3/3 4/4
-"""
 
 
 def _marked_obj() -> str:
@@ -100,7 +89,7 @@ def library(tmp_path):
         archive.writestr("PluginFurnitureCatalog.properties", CATALOG.encode("latin-1"))
         archive.writestr("LICENSE.TXT", "Creative Commons Attribution 3.0: http://creativecommons.org/licenses/by/3.0/")
         archive.writestr("test/deckChair/deckChair.obj", _marked_obj())
-        archive.writestr("test/sign/sign.obj", SIGN_OBJ)
+        archive.writestr("test/sign/sign.obj", square_obj("sign.mtl", "paint"))
         archive.writestr("test/sign/sign.mtl", "newmtl paint\nKd 0.1 0.1 0.1\nmap_Kd C:/work/paint.png\n")
         archive.writestr("test/sign/paint.png", _png_bytes(ORANGE))
         archive.writestr("test/lamp/lamp.obj", b"\x00\xff\x13garbage\n" * 20)

@@ -14,23 +14,11 @@ from novelview.data.sources import list_models, load_model
 from novelview.data.sources.assets import shrink_texture, texture_side_limit
 from novelview.data.store import RenderJob, render_dataset
 
+from mesh_helpers import square_obj
+
 VIEW = RenderSettings(size=32, azimuths=1, supersample=1, key_light=0.0)  # colours as stored
 TEAL = (0, 128, 128)
 
-# A unit square facing -z (ShapeNet's front), fully covered by UVs.
-SQUARE_OBJ = """mtllib {mtl}
-v -1 -1 0
-v 1 -1 0
-v 1 1 0
-v -1 1 0
-vt 0 0
-vt 1 0
-vt 1 1
-vt 0 1
-usemtl skin
-f 1/1 3/3 2/2
-f 1/1 4/4 3/3
-"""
 
 
 def _texture(path, colour=TEAL, size=8):
@@ -47,7 +35,7 @@ def _shapenet_v2(root):
     """ROOT/03797390/mug_a/models/model_normalized.{obj,mtl}, texture in mug_a/images/ (as v2 has it)."""
     model = root / "03797390" / "mug_a"
     (model / "models").mkdir(parents=True)
-    (model / "models" / "model_normalized.obj").write_text(SQUARE_OBJ.format(mtl="model_normalized.mtl"))
+    (model / "models" / "model_normalized.obj").write_text(square_obj("model_normalized.mtl", "skin", facing="-z"))
     (model / "models" / "model_normalized.mtl").write_text("newmtl skin\nKd 1 1 1\nmap_Kd ../images/texture0.jpg\n")
     _texture(model / "images" / "texture0.jpg")
     return root
@@ -87,7 +75,7 @@ def test_a_missing_texture_names_the_path_tried(tmp_path):
 def test_absolute_texture_paths_are_found_by_name_beside_the_mtl(tmp_path):
     folder = tmp_path / "things" / "lamp"
     folder.mkdir(parents=True)
-    (folder / "lamp.obj").write_text(SQUARE_OBJ.format(mtl="lamp.mtl"))
+    (folder / "lamp.obj").write_text(square_obj("lamp.mtl", "skin", facing="-z"))
     (folder / "lamp.mtl").write_text("newmtl skin\nKd 1 1 1\nmap_Kd C:\\Users\\someone\\Desktop\\wood.png\n")
     _texture(folder / "wood.png", (200, 100, 0))
     (ref,) = list_models(f"folder:{tmp_path / 'things'}")
@@ -98,7 +86,7 @@ def test_absolute_texture_paths_are_found_by_name_beside_the_mtl(tmp_path):
 
 def test_a_missing_mtl_file_gets_a_notice(tmp_path):
     (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "box.obj").write_text(SQUARE_OBJ.format(mtl="gone.mtl"))
+    (tmp_path / "m" / "box.obj").write_text(square_obj("gone.mtl", "skin", facing="-z"))
     (ref,) = list_models(f"folder:{tmp_path / 'm'}")
     loaded = load_model(ref)
     assert [kind for kind, _ in loaded.notices] == ["missing material file"]
@@ -129,7 +117,7 @@ def test_the_render_summary_counts_textures_and_notices(tmp_path):
     root = _shapenet_v2(tmp_path / "sn")
     second = root / "03797390" / "mug_b"
     (second / "models").mkdir(parents=True)
-    (second / "models" / "model_normalized.obj").write_text(SQUARE_OBJ.format(mtl="model_normalized.mtl"))
+    (second / "models" / "model_normalized.obj").write_text(square_obj("model_normalized.mtl", "skin", facing="-z"))
     (second / "models" / "model_normalized.mtl").write_text("newmtl skin\nKd 1 0 0\nmap_Kd ../images/lost.png\n")
     job = RenderJob(f"shapenet:{root}", tmp_path / "out", RenderSettings(size=16, azimuths=2, supersample=1),
                     workers=1, test_share=0.0)
