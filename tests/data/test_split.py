@@ -14,9 +14,6 @@ from novelview.errors import NovelviewError
 
 from store_helpers import count_renders, tiny_job
 
-
-# --- split -----------------------------------------------------------------------------------
-
 IDS = [f"m{i:02d}" for i in range(10)]
 
 
