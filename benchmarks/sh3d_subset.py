@@ -30,6 +30,11 @@ def model_folder(source_path: str) -> str:
     return posixpath.dirname(source_path.lstrip("/")).lower()
 
 
+def view_digest(views) -> str:
+    """SHA-1 of one model's views (any array layout), the same on every machine for the same bytes."""
+    return hashlib.sha1(np.ascontiguousarray(views).tobytes()).hexdigest()
+
+
 def pack(data: Path, out: Path, parts: list[str], library_folder: Path) -> dict:
     meta = json.loads((data / "meta.json").read_text())
     split = json.loads((data / "split.json").read_text())
@@ -52,7 +57,7 @@ def pack(data: Path, out: Path, parts: list[str], library_folder: Path) -> dict:
     ids = meta["model_ids"]
     (out / "split.json").write_text(json.dumps({p: [ids[i] for i in split.get(p, [])] for p in parts}, indent=1))
     (out / "views.sha1").write_text("".join(
-        f"{ids[i]}\t{hashlib.sha1(np.ascontiguousarray(views[i]).tobytes()).hexdigest()}\n" for i in kept))
+        f"{ids[i]}\t{view_digest(views[i])}\n" for i in kept))
     return {"models": len(kept), "bytes": sizes}
 
 
@@ -62,7 +67,7 @@ def check(packed: Path, data: Path) -> dict:
     ids = json.loads((data / "meta.json").read_text())["model_ids"]
     views = np.load(data / "views.npy", mmap_mode="r")
     differ = [m for i, m in enumerate(ids)
-              if hashlib.sha1(np.ascontiguousarray(views[i]).tobytes()).hexdigest() != expected.get(m)]
+              if view_digest(views[i]) != expected.get(m)]
     return {"expected": len(expected), "rendered": len(ids), "identical": len(ids) - len(differ), "differ": differ}
 
 

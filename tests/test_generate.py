@@ -160,18 +160,18 @@ def test_cli_generate_at_45_degrees_with_a_continuous_pose_model(tmp_path, flow_
     Image.fromarray(noise_image(48)).save(tmp_path / "in.png")
     out = tmp_path / "out"
     code, stdout, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth",
-                                "45", "--out", str(out), "--model", str(flow_dir))
+                                  "45", "--out", str(out), "--model", str(flow_dir))
     assert code == 0, err
     assert "resized" in stdout and f"wrote {out / 'in_az45.png'}" in stdout
     with Image.open(out / "in_az45.png") as written:
         assert written.size == (64, 64) and written.mode == "RGB"
     code, stdout, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth",
-                                "45", "--elevation", "20", "--source-elevation", "0", "--out", str(out),
-                                "--model", str(flow_dir))
+                                  "45", "--elevation", "20", "--source-elevation", "0", "--out", str(out),
+                                  "--model", str(flow_dir))
     assert code == 0, err
     assert (out / "in_az45_el20.png").exists()
     code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth", "45",
-                           "--elevation", "40", "--out", str(out), "--model", str(flow_dir))
+                             "--elevation", "40", "--out", str(out), "--model", str(flow_dir))
     line = one_error_line(code, err)
     assert "flow cannot draw that view: it was trained at elevation 0 to 30 degrees only, not at the target " \
            "elevation 40" in line
@@ -181,8 +181,8 @@ def test_cli_generate_at_45_degrees_with_a_continuous_pose_model(tmp_path, flow_
 def test_cli_turntable_with_72_frames(tmp_path, continuous_dir, novelview):
     Image.fromarray(noise_image()).save(tmp_path / "in.png")
     code, stdout, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--turntable",
-                                "--frames", "72", "--elevation", "20", "--out", str(tmp_path / "out"),
-                                "--model", str(continuous_dir))
+                                  "--frames", "72", "--elevation", "20", "--out", str(tmp_path / "out"),
+                                  "--model", str(continuous_dir))
     assert code == 0, err
     with Image.open(tmp_path / "out" / "in_turntable_el20.gif") as gif:
         assert gif.n_frames == 72
@@ -192,13 +192,13 @@ def test_cli_turntable_with_72_frames(tmp_path, continuous_dir, novelview):
 def test_cli_a_one_hot_model_refuses_45_degrees_in_one_line(tmp_path, pose_model_dir, novelview):
     Image.fromarray(noise_image()).save(tmp_path / "in.png")
     code, stdout, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth",
-                                "45", "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
+                                  "45", "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
     line = one_error_line(code, err)
     assert line == ("error: pose_encoder cannot draw that view: it rotates by 0, 10, 20, 30, 40, 50 ... degrees only, "
                     "not by 45")
     assert stdout == "" and not (tmp_path / "out" / "in_az45.png").exists()
     code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--turntable",
-                           "--frames", "72", "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
+                             "--frames", "72", "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
     assert "cannot make a 72-frame turntable" in one_error_line(code, err)
 
 
@@ -215,21 +215,21 @@ def test_cli_generate_one_view_and_errors(tmp_path, pose_model_dir, autoencoder_
     assert "resized" in done.stdout and (tmp_path / "out" / "in_az90.png").exists()
 
     code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--azimuth", "90",
-                           "--out", str(tmp_path / "out"), "--model", str(autoencoder_dir))
+                             "--out", str(tmp_path / "out"), "--model", str(autoencoder_dir))
     assert "autoencoder cannot draw that view: it rotates by 30 degrees only, not by 90" in one_error_line(code, err)
     assert "Traceback" not in err
 
     code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--turntable",
-                           "--out", str(tmp_path / "out"), "--model", str(tmp_path / "nothing"))
+                             "--out", str(tmp_path / "out"), "--model", str(tmp_path / "nothing"))
     assert "no model at" in one_error_line(code, err)
 
     (tmp_path / "text.png").write_text("not really")
     code, _, err = novelview("generate", "--image", str(tmp_path / "text.png"), "--turntable",
-                           "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
+                             "--out", str(tmp_path / "out"), "--model", str(pose_model_dir))
     assert "not an image" in one_error_line(code, err)
 
     code, _, err = novelview("generate", "--image", str(tmp_path / "in.png"), "--out",
-                           str(tmp_path / "out"), "--model", str(pose_model_dir))
+                             str(tmp_path / "out"), "--model", str(pose_model_dir))
     assert "give exactly one of --azimuth DEG or --turntable" in one_error_line(code, err)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
 from torch import nn
 
 from novelview.errors import NovelviewError
+from novelview.images import to_model_input
 from novelview.models import MODELS, build_model
 from novelview.models.io import SHIPPED, load_model, save_model, shipped_names
 
@@ -203,10 +205,6 @@ def test_shipped_default_beats_copying_the_input_and_furniture_is_its_own(tiny_d
     (2 models per category, 90/180/270-degree turns at elevation 0), the default is well below
     copying the input; the furniture fine-tune has the same architecture and other weights (on
     procedural objects it has lost most of the default's skill: see its TRAINING.md)."""
-    import numpy as np
-
-    from novelview.images import to_model_input
-
     views = np.load(tiny_dataset_64 / "views.npy")[:, 0]  # (models, azimuths, H, W, 4)
     sources = to_model_input(np.repeat(views[:, 0], 3, axis=0))
     targets = to_model_input(np.stack([views[:, k] for k in (9, 18, 27)], 1).reshape(-1, *views.shape[2:]))

@@ -140,7 +140,7 @@ def test_export_refuses_a_checkpoint_with_a_planted_payload(short_run, novelview
     marker = tmp_path / "pwned"
     planted = plant(short_run / "checkpoints" / "last.ckpt", marker, tmp_path / "planted.ckpt")
     code, out, err = novelview("export", "--checkpoint", str(planted), "--out",
-                             str(tmp_path / "export"))
+                               str(tmp_path / "export"))
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
@@ -159,8 +159,8 @@ def test_resume_refuses_a_checkpoint_with_a_planted_payload(short_run, tiny_data
     plant(short_run / "checkpoints" / "last.ckpt", marker, out / "checkpoints" / "last.ckpt")
     log = (out / "csv" / "metrics.csv").read_text()
     code, _, err = novelview("train", "--config", str(CONFIGS / "pose_encoder.yaml"),
-                           "--data", str(tiny_dataset_64), "--out", str(out), "--resume", "--max-steps", "5",
-                           "--threads", "1", "--accelerator", "cpu", "data.batch_size=8")
+                             "--data", str(tiny_dataset_64), "--out", str(out), "--resume", "--max-steps", "5",
+                             "--threads", "1", "--accelerator", "cpu", "data.batch_size=8")
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "last.ckpt holds objects other than tensors and numbers" in lines[0], err

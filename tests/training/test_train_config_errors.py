@@ -126,7 +126,7 @@ def test_cli_prints_one_error_line_and_exits_2(args, message, novelview, tmp_pat
     paths = {"missing": tmp_path / "missing.yaml", "bad_yaml": bad_yaml, "pose": CONFIGS / "pose_encoder.yaml"}
     args = [a.format(**paths) for a in args]
     code, out, err = novelview("train", *args, "--data", str(tmp_path / "nodata"),
-                             "--out", str(tmp_path / "run"))
+                               "--out", str(tmp_path / "run"))
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
@@ -137,7 +137,7 @@ def test_cli_prints_one_error_line_and_exits_2(args, message, novelview, tmp_pat
 
 def test_cli_missing_data_set_is_one_line(novelview, tmp_path):
     code, _, err = novelview("train", "--config", str(CONFIGS / "pose_encoder.yaml"),
-                           "--data", str(tmp_path / "nodata"), "--out", str(tmp_path / "run"))
+                             "--data", str(tmp_path / "nodata"), "--out", str(tmp_path / "run"))
     assert code == 2 and err.startswith("error: ") and "not a finished data set" in err
     assert len(err.strip().splitlines()) == 1
 
@@ -175,8 +175,8 @@ def test_data_that_does_not_fit_the_model_stops_before_anything_is_written(name,
                                                                            request, novelview, tmp_path):
     data_dir = request.getfixturevalue(data_fixture)
     code, out, err = novelview("train", "--config", str(CONFIGS / f"{name}.yaml"),
-                             "--data", str(data_dir), "--out", str(tmp_path / "run"), "--threads", "1",
-                             "--accelerator", "cpu", "--max-steps", "2", *overrides)
+                               "--data", str(data_dir), "--out", str(tmp_path / "run"), "--threads", "1",
+                               "--accelerator", "cpu", "--max-steps", "2", *overrides)
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
