@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from novelview import metrics as M
-from novelview.metrics.accuracy import identity_accuracy, pose_accuracy
+from novelview.metrics.accuracy import TWIN_L1, identity_accuracy, pose_accuracy
 
 H = W = 16  # large enough for the 11x11 SSIM window
 
@@ -276,6 +276,18 @@ def test_pose_accuracy_on_a_hand_made_gallery():
     jittered = torch.tensor([[3.0, 95.0, 182.0, 268.0]] * 2)
     assert pose_accuracy(pred, gallery, jittered, torch.tensor([104.0, 353.0])).tolist() == [1.0, 1.0]
     assert pose_accuracy(pred, gallery, jittered, torch.tensor([84.0, 353.0])).tolist() == [0.0, 1.0]
+
+
+def test_pose_accuracy_counts_a_view_that_looks_the_same_as_the_target():
+    # Object 0 is the same from every side (a mug without a handle), but for float noise;
+    # object 1's views at 0 and 180 differ by more than the twin threshold.
+    gallery = gallery_views()
+    gallery[0] = gallery[0, 0] + torch.tensor([0.0, 1e-4, -1e-4, 2e-4])[:, None, None, None]
+    gallery[1, 2] = gallery[1, 0] + 2 * TWIN_L1
+    angles = torch.tensor([[0.0, 90.0, 180.0, 270.0]] * 2)
+    pred = torch.stack([gallery[0, 0], gallery[1, 0]])  # nearest to the view at azimuth 0 in both
+    assert pose_accuracy(pred, gallery, angles, torch.tensor([180.0, 0.0])).tolist() == [1.0, 1.0]
+    assert pose_accuracy(pred, gallery, angles, torch.tensor([270.0, 180.0])).tolist() == [1.0, 0.0]
 
 
 def test_identity_accuracy_on_a_hand_made_gallery():
