@@ -4,14 +4,13 @@
 
 Checkpoints of one run at a low learning rate lie close together; the mean of their weights often
 scores a little better than either (it did for the default's stage 4, chosen on validation). The
-exports must hold the same family with the same options. Writes ``config.json`` (the first
-export's, with the sources named) and ``model.safetensors`` to ``--out``, which must not exist.
+exports must hold the same family with the same options. Writes an export folder (the first
+export's config, with the sources named under ``trained``) to ``--out``, which must not exist.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -32,32 +31,27 @@ def main() -> None:
     if args.out.exists():
         fail(f"{args.out} exists; choose a new --out (nothing is overwritten)")
 
-    from safetensors.torch import load_file, save_file
+    import torch
 
-    configs, weights = [], []
-    for folder in args.exports:
-        try:
-            configs.append(json.loads((folder / "config.json").read_text()))
-            weights.append(load_file(str(folder / "model.safetensors")))
-        except (OSError, ValueError) as exc:
-            fail(f"{folder} is not a readable export folder ({exc})")
-    first = configs[0]
-    for folder, config, tensors in zip(args.exports[1:], configs[1:], weights[1:]):
-        if (config.get("model"), config.get("options")) != (first.get("model"), first.get("options")):
+    from novelview.errors import NovelviewError
+    from novelview.models.io import load_model, save_model
+
+    try:  # load_model checks each config against its weights and says what does not fit
+        models = [load_model(folder) for folder in args.exports]
+    except NovelviewError as exc:
+        fail(str(exc))
+    first = models[0]
+    for folder, model in zip(args.exports[1:], models[1:]):
+        if (model.model_name, model.config) != (first.model_name, first.config):
             fail(f"{folder} holds another model or options than {args.exports[0]}")
-        if {k: v.shape for k, v in tensors.items()} != {k: v.shape for k, v in weights[0].items()}:
-            fail(f"{folder} has other tensors than {args.exports[0]}")
-    mean = {}
-    for name, tensor in weights[0].items():
-        if tensor.is_floating_point():
-            mean[name] = (sum(w[name].double() for w in weights) / len(weights)).to(tensor.dtype)
-        else:  # counters and indices are not averaged
-            mean[name] = tensor
-    args.out.mkdir(parents=True)
-    save_file({k: v.contiguous() for k, v in mean.items()}, str(args.out / "model.safetensors"))
-    trained = {**first.get("trained", {}), "mean_of": [str(p) for p in args.exports]}
-    (args.out / "config.json").write_text(json.dumps({**first, "trained": trained}, indent=2) + "\n")
-    print(f"wrote {args.out} (the mean of {len(weights)} exports)")
+    states = [model.state_dict() for model in models]
+    with torch.no_grad():
+        for name, tensor in states[0].items():
+            if tensor.is_floating_point():  # counters and indices, if a family has any, are not averaged
+                tensor.copy_(sum(state[name].double() for state in states) / len(states))
+    trained = {**first.info.get("trained", {}), "mean_of": [str(p) for p in args.exports]}
+    save_model(first, args.out, extra={"trained": trained})
+    print(f"wrote {args.out} (the mean of {len(models)} exports)")
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ def any_view_images(out: Path, threads: int) -> list[str]:
 
     store = ViewStore(ROOT / TEST)
     out.mkdir(parents=True, exist_ok=True)
+    target = ROOT / "docs/images/default"
     written = []
     for category in ("car", "chair", "mug"):
         model = next(m for m in store.indices("test") if store.categories[m] == category)
@@ -105,13 +106,12 @@ def any_view_images(out: Path, threads: int) -> list[str]:
         Image.fromarray(composite_on_white(np.asarray(store.views[model, 0, SOURCE_AZIMUTH_INDEX]))).save(image)
         novelview(["generate", "--image", str(image), "--turntable", "--frames", "72", "--elevation", "20",
                    "--out", str(out)], threads)
-        target = ROOT / "docs/images/default"
         shutil.copy(image, target / f"{category}_input.png")
         shutil.copy(out / f"{category}_turntable_el20.gif", target / f"{category}_turntable_el20.gif")
         written += [f"{category}_input.png", f"{category}_turntable_el20.gif"]
     novelview(["generate", "--image", str(out / "chair.png"), "--azimuth", "45", "--elevation", "20",
                "--out", str(out)], threads)
-    shutil.copy(out / "chair_az45_el20.png", ROOT / "docs/images/default/chair_az45_el20.png")
+    shutil.copy(out / "chair_az45_el20.png", target / "chair_az45_el20.png")
     return written + ["chair_az45_el20.png"]
 
 

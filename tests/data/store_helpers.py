@@ -28,4 +28,3 @@ def count_renders(monkeypatch, fail_after=None):
 
     monkeypatch.setattr(store, "_render_one", counting)
     return calls
-
