@@ -46,6 +46,9 @@ def test_a_short_run_lowers_train_and_val_l1(name, pairs, tiny_dataset_64, tmp_p
     before, after = val_l1(fresh, tiny_dataset_64, pairs), val_l1(exported, tiny_dataset_64, pairs)
     assert after < before - 0.1, f"val L1 {before:.3f} -> {after:.3f}"
     assert result["val_l1"] is not None and abs(result["val_l1"] - after) < 0.05
+    # Validation also reports the evaluation's masked luma SSIM (defined, in (0, 1]).
+    ssim = column(metrics(out), "val/masked_ssim")
+    assert ssim and all(0.0 < s <= 1.0 for s in ssim)
     # The run folder holds what the docs promise.
     for path in ("config.yaml", "checkpoints/last.ckpt", "checkpoints/best.ckpt", "export/config.json",
                  "export/model.safetensors", "csv/metrics.csv", "tensorboard"):
@@ -104,6 +107,7 @@ FAMILIES = [
     ("flow", "l1", ["train/mask_bce"]),
     ("flow_visibility", "l1", ["train/mask_bce", "train/visibility_bce", "train/warp_l1"]),
     ("flow_completion", "l1", ["train/coarse_l1", "train/visibility_bce"]),
+    ("flow_completion", "l1_ssim", ["train/coarse_l1", "train/ssim_loss"]),
     ("flow_completion", "adversarial", ["train/coarse_l1", "train/g_adv", "train/feature_matching",
                                         "train/d_real", "train/d_fake", "train/d_wrong_pose", "train/d_other_object"]),
 ]

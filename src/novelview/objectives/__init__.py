@@ -3,6 +3,6 @@
 
 from novelview.objectives.registry import OBJECTIVES, build_objective, register_objective, resolve_options
 
-from novelview.objectives import adversarial, l1, original_gan  # noqa: E402,F401
+from novelview.objectives import adversarial, l1, l1_ssim, original_gan  # noqa: E402,F401
 
 __all__ = ["OBJECTIVES", "build_objective", "register_objective", "resolve_options"]
