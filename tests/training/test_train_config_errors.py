@@ -73,7 +73,7 @@ BAD_CONFIGS = [
     (None, ["trainer.precision=8-true"], "trainer.precision must be one of"),
     # The old `gan:` section is now the objective's options.
     (None, ["gan.skip_threshold=0"], "unknown config key 'gan.skip_threshold': no section 'gan'"),
-    (None, ["objective.name=wgan"], "unknown objective 'wgan'.*adversarial, l1, original_gan"),
+    (None, ["objective.name=wgan"], "unknown objective 'wgan'.*adversarial, l1, l1_ssim, original_gan"),
     (None, ["objective.options.lr_g=1"], "unknown option 'lr_g' for objective 'l1': known are l1_weight"),
     ("model:\n  name: pose_gan\nobjective:\n  name: original_gan\n  options:\n    g_steps_per_d: 2.5\n", [],
      "objective.options.g_steps_per_d must be a number, not 2.5"),
