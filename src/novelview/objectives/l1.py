@@ -19,8 +19,14 @@ class L1Objective(Objective):
 
     def training_step(self, ctx, model, batch: dict) -> dict:
         outputs = ctx.run_model(batch)
-        l1 = F.l1_loss(outputs["image"].float(), batch["target"])
-        terms = model.losses(outputs, batch)
+        image = outputs["image"].float()
+        l1 = F.l1_loss(image, batch["target"])
+        terms = {**self.image_terms(image, batch), **model.losses(outputs, batch)}
         loss = self.options["l1_weight"] * l1 + sum(terms.values())
         self.update(ctx, 0, loss, model.parameters(), self.optim["grad_clip"])
         return {"l1": l1, "loss": loss, **terms}
+
+    def image_terms(self, image, batch: dict) -> dict:
+        """Weighted loss terms on the output image besides L1, by name (logged as they are added):
+        none here; an objective that adds one (``l1_ssim``) overrides this."""
+        return {}

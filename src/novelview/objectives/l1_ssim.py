@@ -8,6 +8,7 @@ same reason). The SSIM here is the evaluation's own masked luma SSIM
 (``novelview.metrics.image.ssim_luma_masked``: the images multiplied by the target's alpha, BT.601
 luma, Gaussian 11x11 window), so training and the reported figure measure the same thing. Pairs
 whose target has no foreground pixel contribute no SSIM term (the metric is undefined there).
+The term is logged weighted, as the model families log theirs (``train/ssim_loss``).
 """
 
 from __future__ import annotations
@@ -30,14 +31,8 @@ def masked_ssim_loss(image: torch.Tensor, target: torch.Tensor, target_alpha: to
 
 @register_objective("l1_ssim")
 class L1SSIMObjective(L1Objective):
-    OPTIONS = {**L1Objective.OPTIONS, "ssim_weight": 0.1}
+    OPTIONS = {**L1Objective.OPTIONS, "ssim_weight": 0.3}
 
-    def training_step(self, ctx, model, batch: dict) -> dict:
-        outputs = ctx.run_model(batch)
-        image = outputs["image"].float()
-        l1 = (image - batch["target"]).abs().mean()
-        ssim_loss = masked_ssim_loss(image, batch["target"], batch["target_alpha"])
-        terms = model.losses(outputs, batch)
-        loss = self.options["l1_weight"] * l1 + self.options["ssim_weight"] * ssim_loss + sum(terms.values())
-        self.update(ctx, 0, loss, model.parameters(), self.optim["grad_clip"])
-        return {"l1": l1, "ssim_loss": ssim_loss, "loss": loss, **terms}
+    def image_terms(self, image, batch: dict) -> dict:
+        loss = masked_ssim_loss(image, batch["target"], batch["target_alpha"])
+        return {"ssim_loss": self.options["ssim_weight"] * loss}

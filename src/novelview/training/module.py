@@ -17,6 +17,7 @@ from PIL import Image
 
 from novelview.images import make_grid, to_uint8
 from novelview.metrics.image import ssim_luma_masked
+from novelview.metrics.registry import finite_mean
 from novelview.models import build_model
 from novelview.objectives import build_objective
 
@@ -119,10 +120,9 @@ class SynthesisModule(L.LightningModule):
         # The evaluation's masked luma SSIM beside L1, over the pairs with a foreground (the only
         # ones where it is defined), so a run's SSIM curve is seen without an evaluation.
         ssim = ssim_luma_masked(image.float(), batch["target"], batch["target_alpha"])
-        defined = torch.isfinite(ssim)
-        if bool(defined.any()):
-            self.log("val/masked_ssim", ssim[defined].mean(), on_epoch=True, sync_dist=True,
-                     batch_size=int(defined.sum()))
+        mean, left_out = finite_mean(ssim)
+        if left_out < len(ssim):
+            self.log("val/masked_ssim", mean, on_epoch=True, sync_dist=True, batch_size=len(ssim) - left_out)
         if batch_idx == 0 and self.sample_batch is None:
             self.sample_batch = {k: v[:8].detach() for k, v in batch.items() if torch.is_tensor(v)}
 
