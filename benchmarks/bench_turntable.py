@@ -2,9 +2,9 @@
 
     python benchmarks/bench_turntable.py [--repeats 20] [--threads 1]
 
-Times, for each shipped pose model, the whole path a user runs: load the image file (PNG, 64x64),
-predict all 36 rotations in one batch, and write the GIF and contact sheet; and separately the
-prediction alone. Medians over ``--repeats`` runs after 3 untimed ones. Model loading is timed
+Times, for each shipped pose model (and the default with ``+mirror``), the whole path a user
+runs: load the image file (PNG, 64x64), predict all 36 rotations in one batch, and write the GIF
+and contact sheet; and separately the prediction alone. Medians over ``--repeats`` runs after 3 untimed ones. Model loading is timed
 once on its own. Writes ``benchmarks/results/turntable.json``.
 """
 
@@ -44,7 +44,9 @@ def main() -> None:
         tmp = Path(tmp)
         view = Renderer(make_model("car", 7, 0)).render_view(40.0)
         Image.fromarray(view).save(tmp / "car.png")
-        for name in [n for n in ("default", "pose_encoder", "pose_gan") if n in shipped_names()]:
+        installed = [n for n in ("default", "pose_encoder", "pose_gan") if n in shipped_names()]
+        # default+mirror: the same network run twice (the input and its mirror image), see models/mirror.py
+        for name in installed + (["default+mirror"] if "default" in installed else []):
             t0 = time.perf_counter()
             model = load_model(name)
             load_s = time.perf_counter() - t0

@@ -34,7 +34,7 @@ STEPS = [
     ("val", TEST, ["evaluate", "--data", TEST, "--split", "val", "--elevation-index", "0", "--no-accuracy",
                    "--model", "default", "--out", "OUT"]),
     ("test", TEST, ["evaluate", "--data", TEST, "--elevation-index", "0", "--pairs", "from_zero",
-                    "--model", "default", "--model", "pose_encoder", "--out", "OUT"]),
+                    "--model", "default", "--model", "default+mirror", "--model", "pose_encoder", "--out", "OUT"]),
     ("offgrid", "data/offgrid72", ["evaluate", "--data", "data/offgrid72", "--model", "default",
                                    "--model", "pose_encoder", "--pairs", "offgrid", "--out", "OUT"]),
     ("any", TEST, ["evaluate", "--data", TEST, "--model", "default", "--elevations", "any",
@@ -63,8 +63,10 @@ def summarise(name: str, metrics: dict) -> dict:
            "baselines": {b: rows(r) for b, r in metrics["baselines"].items()}}
     if "pose_encoder" in models:
         encoder = models["pose_encoder"]["by_category"]
-        out["default_below_pose_encoder"] = {c: round(1 - r["l1_full"] / encoder[c]["l1_full"], 3)
-                                             for c, r in default["by_category"].items()}
+        for label in ("default", "default+mirror"):
+            if label in models:
+                out[f"{label}_below_pose_encoder"] = {c: round(1 - r["l1_full"] / encoder[c]["l1_full"], 3)
+                                                      for c, r in models[label]["by_category"].items()}
     if name == "offgrid":
         grid = default["offgrid"]
         out["offgrid"] = {"on_grid": rounded(grid["on_grid"]), "off_grid": rounded(grid["off_grid"]),
@@ -133,12 +135,19 @@ def write(results: dict) -> Path:
     return RESULTS
 
 
+def earlier_results() -> dict:
+    try:
+        results = json.loads(RESULTS.read_text())
+        return results if isinstance(results, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
 def earlier_seconds() -> dict:
     """Each step's seconds as the last run recorded them, by command (what --keep-finished reuses)."""
     try:
-        steps = json.loads(RESULTS.read_text())["steps"]
-        return {step["command"]: step["seconds"] for step in steps.values()}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {step["command"]: step["seconds"] for step in earlier_results()["steps"].values()}
+    except (KeyError, TypeError, AttributeError):
         return {}
 
 
@@ -155,6 +164,8 @@ def main() -> None:
 
     results = {"machine": cpu_name(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "command": " ".join(sys.argv), "steps": {}, "skipped": {}}
+    if args.only:  # the other steps keep their figures (each step records its own date)
+        results["steps"] = {k: v for k, v in earlier_results().get("steps", {}).items() if k not in args.only}
     measured_before = earlier_seconds()
     for name, needs, argv in STEPS:
         if args.only and name not in args.only:
@@ -170,7 +181,7 @@ def main() -> None:
             seconds = measured_before.get(command)
         else:
             seconds = round(novelview(argv, args.threads), 1)
-        step = {"command": command, "seconds": seconds,
+        step = {"command": command, "seconds": seconds, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 **summarise(name, json.loads(metrics_file.read_text()))}
         results["steps"][name] = step
         write(results)  # after every step: an interruption keeps what was measured

@@ -85,7 +85,8 @@ def export(checkpoint, out) -> None:
 @click.option("--turntable", is_flag=True, help="a full turn as a GIF and a contact sheet")
 @click.option("--frames", type=int, default=36, show_default=True, help="views in a turntable")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="folder to write")
-@click.option("--model", "model_spec", default=None, help="shipped name or export folder (default: the default model)")
+@click.option("--model", "model_spec", default=None, help="shipped name or export folder (default: the default model); "
+              "add +mirror to average with the mirrored input's view")
 def generate(image, azimuth, elevation, source_elevation, turntable, frames, out, model_spec) -> None:
     """Draw the object in IMAGE from another viewpoint, or a whole turn of it."""
     from PIL import Image as PILImage
@@ -120,7 +121,8 @@ def generate(image, azimuth, elevation, source_elevation, turntable, frames, out
 
 @cli.command()
 @click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder")
-@click.option("--model", "model_specs", multiple=True, required=True, help="shipped name or export folder; repeat to compare")
+@click.option("--model", "model_specs", multiple=True, required=True,
+              help="shipped name or export folder (+mirror: mirror-averaged); repeat to compare")
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--split", default="test", show_default=True)
 @click.option("--pairs", type=click.Choice(["from_zero", "all", "fixed", "offgrid"]), default="from_zero",

@@ -96,6 +96,20 @@ def test_flow_families_name_their_extra_outputs(name):
         assert torch.allclose(outputs["image"], outputs["coarse"], atol=1e-6)
 
 
+def test_flow_visibility_mix_residual_starts_as_the_visibility_mix_and_then_only_moves_the_mix():
+    plain, residual = make("flow_visibility"), make("flow_visibility", mix_residual=True)
+    residual.load_state_dict(plain.state_dict(), strict=False)  # same network; the extra head is zero
+    x, pose = images(2), code(plain, 90.0, 2)
+    before = residual(x, pose)
+    assert torch.allclose(before["image"], plain(x, pose)["image"], atol=1e-6)
+    assert residual.config["mix_residual"] is True and "mix_residual" not in plain.config
+    with torch.no_grad():
+        residual.mix_fix.bias.fill_(-3.0)  # lean on the pixel head everywhere
+    after = residual(x, pose)
+    assert torch.equal(after["visibility"], before["visibility"])  # what is supervised is unchanged
+    assert (after["mix"] < before["mix"]).all() and not torch.allclose(after["image"], before["image"])
+
+
 @pytest.mark.parametrize("size", [32, 64])
 def test_warp_with_zero_offsets_reproduces_its_input_exactly(size):
     x = images(3, size=size)

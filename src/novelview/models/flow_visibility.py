@@ -6,12 +6,18 @@ trained with cross-entropy against the true visibility of the pair (reprojected 
 ``novelview.data.visibility``), so the model warps where warping is right and paints elsewhere.
 A second term is the warp's own L1 on the truly visible pixels (TVSN weighs it 2x; here 1x
 beside the image L1), which teaches the flow directly where it has an answer.
+
+``mix_residual`` (off by default, as the shipped weights were trained): a zero-initialised head
+adds a correction to the visibility logit before it mixes, as the completion stage of
+``flow_completion`` does. Visibility stays supervised and reported, but the image may still lean
+on the pixel head where warping a visible pixel is not yet right (early in training, thin parts).
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from novelview.models.flow import FlowModel
 from novelview.models.registry import register
@@ -20,25 +26,33 @@ from novelview.models.unet import warp
 
 @register("flow_visibility")
 class FlowVisibilityModel(FlowModel):
-    """Options as ``flow``, plus ``visibility_weight`` and ``warp_weight``."""
+    """Options as ``flow``, plus ``visibility_weight``, ``warp_weight`` and ``mix_residual``."""
 
     needs = frozenset({"visibility"})
 
     def __init__(self, width: float = 3, pose: str = "continuous", image_size: int = 64,
                  elevation_range=(0.0, 0.0), num_rotations: int = 36, mask_weight: float = 0.1,
-                 visibility_weight: float = 1.0, warp_weight: float = 1.0):
+                 visibility_weight: float = 1.0, warp_weight: float = 1.0, mix_residual: bool = False):
         super().__init__(width, pose, image_size, elevation_range, num_rotations, mask_weight)
         self.config.update(visibility_weight=visibility_weight, warp_weight=warp_weight)
+        if mix_residual:  # recorded only when on, so earlier exports keep their exact config
+            self.config["mix_residual"] = True
         self.visibility_weight, self.warp_weight = visibility_weight, warp_weight
+        self.mix_fix = nn.Conv2d(self.net.out_features, 1, 3, 1, 1) if mix_residual else None
+        if self.mix_fix is not None:
+            with torch.no_grad():
+                self.mix_fix.weight.zero_()
+                self.mix_fix.bias.zero_()
 
     def forward(self, source: torch.Tensor, pose_code: torch.Tensor) -> dict:
         features, bottleneck = self.net(source, pose_code)
         out = self.split_heads(features)
         warped = warp(source, out["flow"])
         visibility = torch.sigmoid(out["mix"])  # the mix head, read as visibility
-        content = visibility * warped + (1 - visibility) * torch.tanh(out["pixels"])
+        mix = visibility if self.mix_fix is None else torch.sigmoid(out["mix"] + self.mix_fix(features))
+        content = mix * warped + (1 - mix) * torch.tanh(out["pixels"])
         mask = torch.sigmoid(out["mask"])
-        return {"image": mask * content + (1 - mask), "flow": out["flow"], "warped": warped,
+        return {"image": mask * content + (1 - mask), "flow": out["flow"], "warped": warped, "mix": mix,
                 "visibility": visibility, "visibility_logit": out["mix"], "mask_logit": out["mask"],
                 "pixel_logits": out["pixels"], "bottleneck": bottleneck}
 

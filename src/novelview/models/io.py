@@ -1,7 +1,8 @@
 """Export and load: a folder with ``config.json`` (rebuilds the model) and ``model.safetensors``.
 
 Nothing is unpickled on load. Shipped weights live in ``novelview/weights/<name>/`` and are
-found by name: ``load_model("pose_encoder")``.
+found by name: ``load_model("pose_encoder")``. A ``+mirror`` suffix (``load_model("default+mirror")``)
+wraps the model in mirror averaging (``novelview.models.mirror``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from novelview.errors import NovelviewError
+from novelview.models.mirror import MirrorAveraged, split_spec
 from novelview.models.registry import MODELS, build_model
 
 SHIPPED = Path(__file__).resolve().parent.parent / "weights"
@@ -40,6 +42,7 @@ def shipped_names() -> list[str]:
 
 def resolve(path_or_name: str | Path) -> Path:
     """A path to an export folder (or its config.json), or the name of shipped weights."""
+    path_or_name, _ = split_spec(path_or_name)
     path = Path(path_or_name)
     if path.name == "config.json":
         path = path.parent
@@ -87,6 +90,7 @@ def load_model(path_or_name: str | Path, expect: str | None = None, device: str 
     with the weights file's header, so a config.json that does not fit its weights (say, absurd
     channel counts) is refused before anything is allocated.
     """
+    path_or_name, mirrored = split_spec(path_or_name)
     folder = resolve(path_or_name)
     config = read_config(folder)
     if expect is not None and config["model"] != expect:
@@ -113,4 +117,5 @@ def load_model(path_or_name: str | Path, expect: str | None = None, device: str 
         raise NovelviewError(f"cannot read {weights}: {exc}") from None
     model.load_state_dict(state)
     model.info = {k: v for k, v in config.items() if k not in ("format", "options")}
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    return MirrorAveraged(model) if mirrored else model
