@@ -40,7 +40,8 @@ STEPS = [
     ("any", TEST, ["evaluate", "--data", TEST, "--model", "default", "--elevations", "any",
                    "--max-pairs", "6000", "--out", "OUT"]),
     ("furniture", "data/furniture", ["evaluate", "--data", "data/furniture", "--model", "furniture",
-                                     "--model", "default", "--elevation-index", "0", "--out", "OUT"]),
+                                     "--model", "furniture+mirror", "--model", "default", "--elevation-index",
+                                     "0", "--out", "OUT"]),
     ("demo", None, ["demo", "--out", "OUT"]),
 ]
 # The any-view pictures: the first test model of each category, seen from azimuth 40 at elevation 0.
