@@ -88,6 +88,12 @@ def test_load_model_with_the_suffix_averages_the_real_model(flow_dir):
     assert not torch.allclose(got, plain.predict(source, 40.0), atol=1e-3)  # the head is not mirror-exact
 
 
+def test_an_export_folder_named_with_the_suffix_is_that_folder(flow_dir, tmp_path):
+    named = save_model(load_model(flow_dir), tmp_path / "mine+mirror")
+    assert split_spec(named) == (named, False)
+    assert not isinstance(load_model(named), MirrorAveraged)
+
+
 def test_an_unknown_model_with_the_suffix_names_the_model(tmp_path):
     with pytest.raises(NovelviewError, match="no model at 'nothing_here'"):
         load_model("nothing_here+mirror")

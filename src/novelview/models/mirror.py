@@ -22,9 +22,12 @@ SUFFIX = "+mirror"
 
 
 def split_spec(spec: str | Path) -> tuple[str | Path, bool]:
-    """``"default+mirror"`` -> ``("default", True)``; anything else -> ``(spec, False)``."""
+    """``"default+mirror"`` -> ``("default", True)``; anything else -> ``(spec, False)``.
+
+    An export folder whose own name ends in ``+mirror`` is that folder, not averaged.
+    """
     text = str(spec)
-    if text.endswith(SUFFIX) and len(text) > len(SUFFIX):
+    if text.endswith(SUFFIX) and len(text) > len(SUFFIX) and not (Path(text) / "config.json").exists():
         base = text[: -len(SUFFIX)]
         return (Path(base) if isinstance(spec, Path) else base), True
     return spec, False
