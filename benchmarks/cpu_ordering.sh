@@ -4,7 +4,7 @@
 # residual) and flow_completion, each trained STEPS steps of batch 64 on the same data (width 1;
 # the completion U-Net at half that), then scored on the validation split (which flow_visibility
 # variant to keep) and on the test split.
-# About 90 minutes of training on 2 cores, then about 10 of evaluation:
+# About 65 minutes of training on 2 cores (62 measured), then about 15 of evaluation:
 #   bash benchmarks/cpu_ordering.sh            # DATA=data/procedural4 RUNS=runs/order STEPS=1200
 # A run whose export/ already exists is not trained again (to finish an interrupted study).
 set -u
