@@ -4,8 +4,8 @@
 
 Times, for each shipped pose model (and the default with ``+mirror``), the whole path a user
 runs: load the image file (PNG, 64x64), predict all 36 rotations in one batch, and write the GIF
-and contact sheet; and separately the prediction alone. Medians over ``--repeats`` runs after 3 untimed ones. Model loading is timed
-once on its own. Writes ``benchmarks/results/turntable.json``.
+and contact sheet; and separately the prediction alone. Medians over ``--repeats`` runs after 3
+untimed ones. Model loading is timed once on its own. Writes ``benchmarks/results/turntable.json``.
 """
 
 from __future__ import annotations

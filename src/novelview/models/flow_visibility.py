@@ -35,14 +35,13 @@ class FlowVisibilityModel(FlowModel):
                  visibility_weight: float = 1.0, warp_weight: float = 1.0, mix_residual: bool = False):
         super().__init__(width, pose, image_size, elevation_range, num_rotations, mask_weight)
         self.config.update(visibility_weight=visibility_weight, warp_weight=warp_weight)
+        self.visibility_weight, self.warp_weight = visibility_weight, warp_weight
+        self.mix_fix = None
         if mix_residual:  # recorded only when on, so earlier exports keep their exact config
             self.config["mix_residual"] = True
-        self.visibility_weight, self.warp_weight = visibility_weight, warp_weight
-        self.mix_fix = nn.Conv2d(self.net.out_features, 1, 3, 1, 1) if mix_residual else None
-        if self.mix_fix is not None:
-            with torch.no_grad():
-                self.mix_fix.weight.zero_()
-                self.mix_fix.bias.zero_()
+            self.mix_fix = nn.Conv2d(self.net.out_features, 1, 3, 1, 1)
+            nn.init.zeros_(self.mix_fix.weight)
+            nn.init.zeros_(self.mix_fix.bias)
 
     def forward(self, source: torch.Tensor, pose_code: torch.Tensor) -> dict:
         features, bottleneck = self.net(source, pose_code)

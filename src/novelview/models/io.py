@@ -90,8 +90,7 @@ def load_model(path_or_name: str | Path, expect: str | None = None, device: str 
     with the weights file's header, so a config.json that does not fit its weights (say, absurd
     channel counts) is refused before anything is allocated.
     """
-    path_or_name, mirrored = split_spec(path_or_name)
-    folder = resolve(path_or_name)
+    folder = resolve(path_or_name)  # resolve reads past a +mirror suffix; the wrapping is done below
     config = read_config(folder)
     if expect is not None and config["model"] != expect:
         raise NovelviewError(f"{folder} holds a {config['model']} model, not a {expect}")
@@ -118,4 +117,4 @@ def load_model(path_or_name: str | Path, expect: str | None = None, device: str 
     model.load_state_dict(state)
     model.info = {k: v for k, v in config.items() if k not in ("format", "options")}
     model = model.to(device).eval()
-    return MirrorAveraged(model) if mirrored else model
+    return MirrorAveraged(model) if split_spec(path_or_name)[1] else model
