@@ -3,7 +3,7 @@
 # install the few wheels the GPU image lacks, render the procedural set with every core, and
 # measure `novelview train` against a bare loop (benchmarks/bench_loop.py) -> $OUT/gpu.json.
 #
-# Wheels (made on the workstation, see the device tool's README): trimesh and embreex in .whl/.
+# Wheels (made on the workstation, see the device tool's README): trimesh, embreex and pytorch-msssim in .whl/.
 #   OUT=benchmarks/results bash benchmarks/gpu_check.sh
 # Tiny sizes for a CPU dry run: MODELS=2 SIZE=32 BATCHES=8 DEVICE=cpu bash benchmarks/gpu_check.sh
 set -uo pipefail
