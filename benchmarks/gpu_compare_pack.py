@@ -16,8 +16,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from gpu_pack import add  # benchmarks/ is on the path when this file runs as a script
-from novelview.train import export_checkpoint
+from gpu_pack import add, export_step  # benchmarks/ is on the path when this file runs as a script
 
 ORDERING = {"order_a": ["order_pose_encoder", "order_flow"],
             "order_b": ["order_flow_visibility", "order_flow_visibility_v01"],
@@ -28,10 +27,6 @@ def saved_steps(run: Path) -> list[int]:
     return sorted(int(p.stem.split("_")[1]) for p in (run / "checkpoints").glob("step_*.ckpt"))
 
 
-def export_at(run: Path, step: int) -> Path:
-    return export_checkpoint(run / "checkpoints" / f"step_{step}.ckpt", run / f"export_step_{step}")
-
-
 def pack_ordering(runs: Path, out: Path) -> None:
     reached = {name: saved_steps(runs / name) for names in ORDERING.values() for name in names}
     common = min((steps[-1] if steps else 0) for steps in reached.values())
@@ -40,7 +35,7 @@ def pack_ordering(runs: Path, out: Path) -> None:
         with tarfile.open(out / f"{tar_name}.tar", "w") as tar:
             for name in names:
                 run = runs / name
-                add(tar, run, name, export_at(run, common) if common else None, half=True)
+                add(tar, run, name, export_step(run, common) if common else None, half=True)
 
 
 def pack_adversarial(runs: Path, out: Path) -> None:
@@ -53,10 +48,10 @@ def pack_adversarial(runs: Path, out: Path) -> None:
     if not batches:
         return
     with tarfile.open(out / "adv_twin.tar", "w") as tar:
-        add(tar, twin, "adv_twin", export_at(twin, batches), half=True)
+        add(tar, twin, "adv_twin", export_step(twin, batches), half=True)
     for run in adversarial:
         with tarfile.open(out / f"{run.name}.tar", "w") as tar:
-            add(tar, run, run.name, export_at(run, 2 * batches), half=True)
+            add(tar, run, run.name, export_step(run, 2 * batches), half=True)
 
 
 def main() -> None:
