@@ -51,13 +51,13 @@ class FolderSource:
         for entry in sorted(root.iterdir()):
             inner = models_in(entry) if entry.is_dir() else []
             if len(inner) >= 2:  # a category folder
-                refs += [ModelRef(f"{entry.name}/{name}", entry.name, str(mesh), root=str(root)) for name, mesh in inner]
+                refs += [ModelRef(f"{entry.name}/{name}", entry.name, str(mesh), root=str(root), source="folder") for name, mesh in inner]
             elif is_mesh(entry):
-                refs.append(ModelRef(entry.stem, root.name, str(entry), root=str(root)))
+                refs.append(ModelRef(entry.stem, root.name, str(entry), root=str(root), source="folder"))
             elif entry.is_dir():
                 meshes = sorted(p for p in entry.rglob("*") if is_mesh(p))
                 if meshes:
-                    refs.append(ModelRef(entry.name, root.name, str(meshes[0]), root=str(root)))
+                    refs.append(ModelRef(entry.name, root.name, str(meshes[0]), root=str(root), source="folder"))
         if not refs:
             raise NovelviewError(f"no meshes found under {root} (folder layout): check the path and layout")
         return refs if models is None else refs[:models]

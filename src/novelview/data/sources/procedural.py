@@ -19,7 +19,7 @@ class ProceduralSource:
                     f"unknown procedural category {name!r}: choose from {', '.join(procedural.CATEGORIES)} or all"
                 )
         count = DEFAULT_MODELS_PER_CATEGORY if models is None else models
-        return [ModelRef(f"{name}_{seed}_{i:05d}", name, index=i, seed=seed) for name in names for i in range(count)]
+        return [ModelRef(f"{name}_{seed}_{i:05d}", name, index=i, seed=seed, source="procedural") for name in names for i in range(count)]
 
     def load(self, ref: ModelRef, texture_side: int | None) -> LoadedModel:
         return LoadedModel(procedural.make_model(ref.category, ref.seed, ref.index))

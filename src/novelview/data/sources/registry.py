@@ -34,6 +34,7 @@ class ModelRef:
     base_rotation: tuple[float, ...] | None = None  # sh3d modelRotation (row-major 3x3), applied first
     turn: tuple[float, ...] | None = None  # set by orientation.orient_models: the final 3x3 turn
     info: dict = field(default_factory=dict, hash=False)  # catalogue facts (sh3d), kept in meta.json
+    source: str = ""  # the registered kind that loads it (``source_of``); empty: told apart by the fields
 
 
 @dataclass
@@ -93,6 +94,10 @@ def list_models(spec: str, models: int | None = None, seed: int = 0) -> list[Mod
 
 
 def source_of(ref: ModelRef) -> Source:
+    """The source that loads ``ref``: its own kind; refs made before kinds were recorded are told
+    apart by their fields."""
+    if ref.source:
+        return SOURCES[ref.source]
     if ref.index >= 0:
         return SOURCES["procedural"]
     return SOURCES["sh3d"] if ref.archive else SOURCES["folder"]

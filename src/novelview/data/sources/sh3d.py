@@ -83,7 +83,7 @@ class Sh3dSource:
                 if seen[model_id] > 1:  # catalogues may repeat an id; keep every piece, apart
                     model_id += f"-{seen[model_id]}"
                 refs.append(ModelRef(model_id, category, piece["model"].lstrip("/"), archive=str(path),
-                                     base_rotation=_rotation_or_none(piece), info=_attribution(library, piece)))
+                                     base_rotation=_rotation_or_none(piece), info=_attribution(library, piece), source="sh3d"))
         if not refs:
             raise NovelviewError(f"no furniture matches {selection!r}: try a catalogue category or a word of a "
                                  "name, and list what there is with `novelview render --source sh3d: --list`")

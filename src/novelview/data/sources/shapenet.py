@@ -49,7 +49,7 @@ class ShapeNetSource:
                 mesh = next((model_dir / f for f in MODEL_FILES if (model_dir / f).is_file()), None)
                 if mesh is not None:
                     refs.append(ModelRef(f"{synset_dir.name}/{model_dir.name}", name, str(mesh), front="-z",
-                                         root=str(synset_dir.parent)))
+                                         root=str(synset_dir.parent), source="shapenet"))
         if not refs:
             raise NovelviewError(f"no meshes found under {root} (shapenet layout): check the path and layout")
         return refs if models is None else refs[:models]
