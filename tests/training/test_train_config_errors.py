@@ -165,6 +165,10 @@ MISMATCHES = [
      r"the original_gan objective trains a model that holds its discriminator \(pose_gan\), not pose_encoder"),
     ("pose_encoder", "tiny_dataset_64", ["data.batch_size=100"],
      r"offers 70 training pairs \(from_zero pairs.*\), fewer than one loader item \(data.batch_size=100"),
+    ("depth_warp", "tiny_no_depth", SMALL_FLOW,
+     r"the model needs depth \(depth\), but .* was rendered without depth.npy"),
+    ("depth_warp", "tiny_jittered", [*SMALL_FLOW, "model.options.camera_distance=3.0"],
+     r"model.options.camera_distance is 3.0 but the data set has 2.6"),
     ("pose_encoder", "tiny_dataset_64", ["trainer.steps_per_fetch=10"],
      r"offers 70 training pairs .* x trainer.steps_per_fetch=10\)"),
 ]

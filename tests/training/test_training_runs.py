@@ -107,6 +107,7 @@ FAMILIES = [
     ("flow", "l1", ["train/mask_bce"]),
     ("flow_visibility", "l1", ["train/mask_bce", "train/visibility_bce", "train/warp_l1"]),
     ("flow_completion", "l1", ["train/coarse_l1", "train/visibility_bce"]),
+    ("depth_warp", "l1", ["train/depth_l1", "train/mask_bce", "train/warp_l1"]),
     ("flow_completion", "l1_ssim", ["train/coarse_l1", "train/ssim_loss"]),
     ("flow_completion", "adversarial", ["train/coarse_l1", "train/g_adv", "train/feature_matching",
                                         "train/d_real", "train/d_fake", "train/d_wrong_pose", "train/d_other_object"]),
@@ -114,7 +115,7 @@ FAMILIES = [
 
 
 def family_config(name: str, objective: str, *overrides: str) -> dict:
-    extra = ["model.options.completion_width=0.5"] if name == "flow_completion" else []
+    extra = ["model.options.completion_width=0.5"] if name in ("flow_completion", "depth_warp") else []
     if objective == "adversarial":
         extra.append("objective.options.width=0.25")
     return load_config(CONFIGS / f"{name}.yaml", [*QUICK, *SMALL_FLOW, *extra, f"objective.name={objective}",

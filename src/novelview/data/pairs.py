@@ -38,6 +38,7 @@ class Geometry:
     num_azimuths: int
     elevation_range: tuple[float, float]
     jittered: bool
+    camera: tuple[float, float] = (2.6, 0.96)  # the renderer's camera_distance and margin
 
     def describe(self) -> str:
         lo, hi = self.elevation_range
@@ -159,7 +160,9 @@ class PairTable:
     def geometry(self) -> Geometry:
         used = self._elevation_deg[self.elevation_slots]
         jittered = "view_azimuth_degrees" in self.store.meta
-        return Geometry(self.store.image_size, self.num_azimuths, (float(used.min()), float(used.max())), jittered)
+        settings = self.store.settings
+        return Geometry(self.store.image_size, self.num_azimuths, (float(used.min()), float(used.max())), jittered,
+                        (float(settings.camera_distance), float(settings.margin)))
 
     def describe(self) -> str:
         return (f"{self.mode} pairs, elevations {self.elevations}, {len(self.models)} {self.split} objects, "

@@ -24,6 +24,9 @@ from novelview.data.visibility import true_visibility
 from novelview.errors import NovelviewError
 
 
+DEPTH_NEEDS = frozenset({"visibility", "depth"})  # batch extras made from the rendered depth
+
+
 class PairDataModule(L.LightningDataModule):
     def __init__(self, data_dir: str | Path, config: dict, needs: set[str] = frozenset()):
         super().__init__()
@@ -37,9 +40,10 @@ class PairDataModule(L.LightningDataModule):
                                  f"fewer than one loader item (data.batch_size={d['batch_size']} x "
                                  f"trainer.steps_per_fetch={config['trainer']['steps_per_fetch']}): render more models "
                                  "or lower the batch size")
-        if "visibility" in self.needs and store.depth is None:
-            raise NovelviewError(f"the model needs depth to learn visibility, but {self.data_dir} was rendered "
-                                 "without depth.npy: render it again with this version (depth is on by default)")
+        if self.uses_depth and store.depth is None:
+            raise NovelviewError(f"the model needs depth ({', '.join(sorted(self.needs & DEPTH_NEEDS))}), but "
+                                 f"{self.data_dir} was rendered without depth.npy: render it again with this "
+                                 "version (depth is on by default)")
         self.val_table = None
         if store.split.get("val"):
             self.val_table = PairTable(store, "val", d["val_pairs"] or d["pairs"], d["elevations"],
@@ -48,13 +52,17 @@ class PairDataModule(L.LightningDataModule):
         self._resume_at: tuple[int, int] | None = None
         self.views = self.depth = None  # ResidentViews when the views live on the accelerator
 
+    @property
+    def uses_depth(self) -> bool:
+        return bool(self.needs & DEPTH_NEEDS)
+
     # -- where the views live --
     def setup(self, stage: str) -> None:
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
         self.resident = self._resident(device)
         if self.resident and self.views is None:
             self.views = ResidentViews(self.store.views, self.table.models, device)
-        if self.resident and "visibility" in self.needs and self.depth is None:
+        if self.resident and self.uses_depth and self.depth is None:
             self.depth = ResidentViews(self.store.depth, self.table.models, device)
 
     def _resident(self, device: torch.device) -> bool:
@@ -62,7 +70,7 @@ class PairDataModule(L.LightningDataModule):
         if d["device"] == "host" or (d["device"] == "auto" and device.type != "cuda"):
             return False
         need = ResidentViews.nbytes(self.store.views, self.table.models)
-        if "visibility" in self.needs:
+        if self.uses_depth:
             need += ResidentViews.nbytes(self.store.depth, self.table.models)
         if device.type == "cuda":
             free, _ = torch.cuda.mem_get_info(device)
@@ -89,7 +97,7 @@ class PairDataModule(L.LightningDataModule):
         if self._resume_at is not None:
             self.sampler.resume(*self._resume_at)
         files = None if self.resident else FileViews(self.store.views)
-        depth = None if self.resident or "visibility" not in self.needs else FileViews(self.store.depth)
+        depth = None if self.resident or not self.uses_depth else FileViews(self.store.depth)
         batches = PairBatches(self.table, self.sampler, files, depth, "negatives" in self.needs, self.config["seed"])
         cuda = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
         # Its own generator: a loader draws a seed from torch's global one at every new pass otherwise,
@@ -117,8 +125,11 @@ class PairDataModule(L.LightningDataModule):
         if "visibility" in self.needs and "source_depth" in out:
             settings = self.store.settings
             out["visibility"] = true_visibility(
-                out.pop("source_depth"), out.pop("target_depth"), out["source_azimuth"], out["source_elevation"],
+                out["source_depth"], out["target_depth"], out["source_azimuth"], out["source_elevation"],
                 out["target_azimuth"], out["target_elevation"], settings.camera_distance, settings.margin)
+        if "depth" not in self.needs:  # the depth maps are large: keep them only for who asked
+            out.pop("source_depth", None)
+            out.pop("target_depth", None)
         return out
 
     # Saved in and restored from checkpoints: which pass, and how far into it.
