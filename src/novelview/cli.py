@@ -36,9 +36,10 @@ def cli() -> None:
 @click.option("--precision", default=None, help="32-true, 16-mixed, bf16-mixed")
 @click.option("--threads", type=int, default=None, help="torch threads per process (default: cores / devices)")
 @click.option("--resume", is_flag=True, help="continue from the run folder's last checkpoint")
+@click.option("--overwrite", is_flag=True, help="replace a trained run already in --out (its checkpoints and export)")
 @click.argument("overrides", nargs=-1)
 def train(config_path, data, out, max_steps, max_epochs, devices, accelerator, strategy, num_nodes, precision,
-          threads, resume, overrides) -> None:
+          threads, resume, overwrite, overrides) -> None:
     """Train a model; OVERRIDES are section.key=value (e.g. optim.lr=0.0005)."""
     import signal
 
@@ -52,7 +53,10 @@ def train(config_path, data, out, max_steps, max_epochs, devices, accelerator, s
     extra = [f"trainer.{k}={v}" for k, v in flags.items() if v is not None]
     config = load_config(config_path, [*overrides, *extra])
     try:
-        result = run_training(config, data, out, resume=resume)
+        if resume and overwrite:
+            raise NovelviewError("--resume continues the run in --out and --overwrite replaces it: give one of them")
+        result = run_training(config, data, out, resume=resume, overwrite=overwrite,
+                              notify=lambda line: click.echo(f"note: {line}", err=True))
     except TrainingInterrupted as stopped:
         click.echo(f"{stopped}", err=True)
         sys.exit(143 if stopped.signum == signal.SIGTERM else 130)

@@ -32,6 +32,7 @@ from novelview.data.store import ViewStore
 from novelview.errors import NovelviewError
 from novelview.models.io import load_model, resolve
 from novelview.predictors import ModelPredictor, baselines
+from novelview.data.files import folder_lock, write_text_atomic
 from novelview.report import write_csv
 from novelview.scoring import Scorer
 
@@ -140,80 +141,82 @@ def evaluate(data_dir, models: list[str], out_dir, split: str = "test", pairs: s
     requested = sample(table)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    categories = np.asarray(store.categories)
-    scorer = Scorer(table, batch_size, device, accuracy)
-    step = grid_step if pairs == "offgrid" else None
+    # One evaluation per folder at a time: a second would interleave its files with this one's.
+    with folder_lock(out, "evaluation"):
+        categories = np.asarray(store.categories)
+        scorer = Scorer(table, batch_size, device, accuracy)
+        step = grid_step if pairs == "offgrid" else None
 
-    predictors = []
-    for label, spec in zip(_labels([str(m) for m in models]), models):
-        model = load_model(spec, device=device)
-        if model.image_size != store.image_size:
-            raise NovelviewError(f"model {spec} draws {model.image_size}x{model.image_size} images but {store.path} "
-                                 f"holds {store.image_size}x{store.image_size} ones")
-        predictors.append((spec, ModelPredictor(label, model, device)))
-    rows = baselines(store)
-    results: dict = {"settings": {"data_dir": str(Path(data_dir).resolve()), "split": split, "pairs": pairs,
-                                  "elevations": elevations, "elevation_index": elevation_index,
-                                  "table": table.describe(), "image_size": store.image_size,
-                                  "batch_size": batch_size, "max_pairs": max_pairs, "seed": seed,
-                                  "device": str(device), "pair_rule": PAIR_RULE, "aggregation": AGGREGATION},
-                     "metrics": {n: {"label": m.label, "description": m.description, "higher_is_better": m.higher_is_better}
-                                 for n, m in M.METRICS.items()},
-                     "models": {}, "baselines": {}}
+        predictors = []
+        for label, spec in zip(_labels([str(m) for m in models]), models):
+            model = load_model(spec, device=device)
+            if model.image_size != store.image_size:
+                raise NovelviewError(f"model {spec} draws {model.image_size}x{model.image_size} images but {store.path} "
+                                     f"holds {store.image_size}x{store.image_size} ones")
+            predictors.append((spec, ModelPredictor(label, model, device)))
+        rows = baselines(store)
+        results: dict = {"settings": {"data_dir": str(Path(data_dir).resolve()), "split": split, "pairs": pairs,
+                                      "elevations": elevations, "elevation_index": elevation_index,
+                                      "table": table.describe(), "image_size": store.image_size,
+                                      "batch_size": batch_size, "max_pairs": max_pairs, "seed": seed,
+                                      "device": str(device), "pair_rule": PAIR_RULE, "aggregation": AGGREGATION},
+                         "metrics": {n: {"label": m.label, "description": m.description, "higher_is_better": m.higher_is_better}
+                                     for n, m in M.METRICS.items()},
+                         "models": {}, "baselines": {}}
 
-    def run(predictor, chosen: Pairs, name: str) -> dict:
-        t0 = time.perf_counter()
-        entry = summarise(scorer.score(predictor, chosen, name, progress), chosen, categories, step)
-        entry["seconds"] = round(time.perf_counter() - t0, 3)
-        return entry
+        def run(predictor, chosen: Pairs, name: str) -> dict:
+            t0 = time.perf_counter()
+            entry = summarise(scorer.score(predictor, chosen, name, progress), chosen, categories, step)
+            entry["seconds"] = round(time.perf_counter() - t0, 3)
+            return entry
 
-    for baseline in rows:
-        results["baselines"][baseline.label] = {"pairs": pairs, **run(baseline, requested, baseline.label)}
-    pair_sets = {}
-    for spec, predictor in predictors:
-        mask = predictor.supports(requested)
-        chosen, used = requested, pairs
-        per_object = mask.sum() / max(1, len(np.unique(requested.model)))
-        if not mask.all() and per_object >= 2:  # the requested pairs it can take, when there are enough
-            chosen = requested.subset(mask)
-            used = f"{pairs}, the {int(mask.sum())} of {len(mask)} pairs it can take"
-        elif not mask.all():  # about one per object (the autoencoder): every such pair of the 'all' table
-            full = PairTable(store, split, "all", elevations, elevation_index=elevation_index)
-            everything = full.all()
-            chosen = everything.subset(predictor.supports(everything))
-            if len(chosen) == 0:
-                raise NovelviewError(f"{spec} can take none of the poses of {full.describe()}")
-            if max_pairs and len(chosen) > max_pairs:
-                chosen = chosen.subset(np.sort(np.random.default_rng(seed).choice(len(chosen), max_pairs, replace=False)))
-            rotations = sorted({round(float(r), 3) for r in chosen.rotation_deg})
-            used = "all, filtered to rotations " + ", ".join(f"{r:g}" for r in rotations[:8])
-        entry = {"spec": str(spec), "path": str(resolve(spec).resolve()), "model": predictor.model.model_name,
-                 "info": getattr(predictor.model, "info", {}), "pairs": used, **run(predictor, chosen, predictor.label)}
-        if used == pairs:
-            own_baselines = {b: results["baselines"][b]["overall"] for b in results["baselines"]}
-        else:
-            key = used
-            if key not in pair_sets:
-                pair_sets[key] = {b.label: run(b, chosen, b.label)["overall"] for b in rows}
-            own_baselines = pair_sets[key]
-        entry["baselines_on_these_pairs"] = own_baselines
-        entry["beats_baselines"] = {b: beats(entry["overall"], v) for b, v in own_baselines.items()}
-        results["models"][predictor.label] = entry
+        for baseline in rows:
+            results["baselines"][baseline.label] = {"pairs": pairs, **run(baseline, requested, baseline.label)}
+        pair_sets = {}
+        for spec, predictor in predictors:
+            mask = predictor.supports(requested)
+            chosen, used = requested, pairs
+            per_object = mask.sum() / max(1, len(np.unique(requested.model)))
+            if not mask.all() and per_object >= 2:  # the requested pairs it can take, when there are enough
+                chosen = requested.subset(mask)
+                used = f"{pairs}, the {int(mask.sum())} of {len(mask)} pairs it can take"
+            elif not mask.all():  # about one per object (the autoencoder): every such pair of the 'all' table
+                full = PairTable(store, split, "all", elevations, elevation_index=elevation_index)
+                everything = full.all()
+                chosen = everything.subset(predictor.supports(everything))
+                if len(chosen) == 0:
+                    raise NovelviewError(f"{spec} can take none of the poses of {full.describe()}")
+                if max_pairs and len(chosen) > max_pairs:
+                    chosen = chosen.subset(np.sort(np.random.default_rng(seed).choice(len(chosen), max_pairs, replace=False)))
+                rotations = sorted({round(float(r), 3) for r in chosen.rotation_deg})
+                used = "all, filtered to rotations " + ", ".join(f"{r:g}" for r in rotations[:8])
+            entry = {"spec": str(spec), "path": str(resolve(spec).resolve()), "model": predictor.model.model_name,
+                     "info": getattr(predictor.model, "info", {}), "pairs": used, **run(predictor, chosen, predictor.label)}
+            if used == pairs:
+                own_baselines = {b: results["baselines"][b]["overall"] for b in results["baselines"]}
+            else:
+                key = used
+                if key not in pair_sets:
+                    pair_sets[key] = {b.label: run(b, chosen, b.label)["overall"] for b in rows}
+                own_baselines = pair_sets[key]
+            entry["baselines_on_these_pairs"] = own_baselines
+            entry["beats_baselines"] = {b: beats(entry["overall"], v) for b, v in own_baselines.items()}
+            results["models"][predictor.label] = entry
 
-    title = f"{Path(data_dir).name} / {split} / pairs {pairs}, elevations {elevations}"
-    figures.plot_error_by_angle(out / "error_by_angle.png", results, title)
-    files = {"metrics_json": "metrics.json", "metrics_csv": "metrics.csv", "error_by_angle": "error_by_angle.png"}
-    if grid_pairs > 0:
-        common = np.ones(len(requested), bool)
-        for _, p in predictors:
-            common &= p.supports(requested)
-        shown = requested.subset(common) if common.any() else requested
-        chosen = figures.choose_grid_rows(shown, grid_pairs, seed)
-        figures.draw_grid(out / "grid.png", scorer, chosen, [p for _, p in predictors], store, title)
-        files["grid"] = "grid.png"
-    results["files"] = files
-    results["seconds"] = round(time.perf_counter() - started, 3)
-    safe = _json_safe(results)
-    (out / "metrics.json").write_text(json.dumps(safe, indent=2, allow_nan=False))
-    write_csv(out / "metrics.csv", results)
-    return results
+        title = f"{Path(data_dir).name} / {split} / pairs {pairs}, elevations {elevations}"
+        figures.plot_error_by_angle(out / "error_by_angle.png", results, title)
+        files = {"metrics_json": "metrics.json", "metrics_csv": "metrics.csv", "error_by_angle": "error_by_angle.png"}
+        if grid_pairs > 0:
+            common = np.ones(len(requested), bool)
+            for _, p in predictors:
+                common &= p.supports(requested)
+            shown = requested.subset(common) if common.any() else requested
+            chosen = figures.choose_grid_rows(shown, grid_pairs, seed)
+            figures.draw_grid(out / "grid.png", scorer, chosen, [p for _, p in predictors], store, title)
+            files["grid"] = "grid.png"
+        results["files"] = files
+        results["seconds"] = round(time.perf_counter() - started, 3)
+        safe = _json_safe(results)
+        write_text_atomic(out / "metrics.json", json.dumps(safe, indent=2, allow_nan=False))
+        write_csv(out / "metrics.csv", results)
+        return results

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import os
 from pathlib import Path
 
 from novelview import metrics as M
+from novelview.data.files import write_text_atomic
 
 SUMMARY = ("l1_full", "l1_masked", "ssim_luma_masked", "psnr", "ms_ssim", "sharpness", "pose_accuracy",
            "identity_accuracy")
@@ -67,16 +69,17 @@ def write_csv(path: Path, results: dict) -> None:
     names = list(M.METRICS)
     entries = [(label, e) for label, e in results["models"].items()]
     entries += [(f"baseline:{label}", e) for label, e in results["baselines"].items()]
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["model", "group", "key", "n_pairs", *names])
-        for label, r in entries:
-            groups = [("overall", {"all": r["overall"]}), ("category", r["by_category"]),
-                      ("rotation", r["by_rotation"]), ("elevation", r["by_elevation"])]
-            for group, items in groups:
-                for key, vals in items.items():
-                    w.writerow([label, group, key, vals["n_pairs"],
-                                *[f"{vals[n]:.6g}" if isinstance(vals.get(n), float) else "" for n in names]])
+    buffer = io.StringIO()  # written whole, then atomically: a failed write keeps the previous file
+    w = csv.writer(buffer)
+    w.writerow(["model", "group", "key", "n_pairs", *names])
+    for label, r in entries:
+        groups = [("overall", {"all": r["overall"]}), ("category", r["by_category"]),
+                  ("rotation", r["by_rotation"]), ("elevation", r["by_elevation"])]
+        for group, items in groups:
+            for key, vals in items.items():
+                w.writerow([label, group, key, vals["n_pairs"],
+                            *[f"{vals[n]:.6g}" if isinstance(vals.get(n), float) else "" for n in names]])
+    write_text_atomic(path, buffer.getvalue())
 
 
 def write_report(out: Path, eval_dir: Path, results: dict, turntables: list[dict], info: dict) -> tuple[Path, Path]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
 
 import lightning as L
@@ -22,11 +23,13 @@ from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from novelview import config as cfg
+from novelview.data.files import folder_lock
 from novelview.errors import NovelviewError
 from novelview.models import MODELS
 from novelview.models.io import save_model
 from novelview.training.datamodule import PairDataModule
 from novelview.training.module import SynthesisModule
+from novelview.training.run_folder import check_new_run, clear_old_run, resume_checkpoint
 from novelview.training.safety import AppendingCSVLogger, AtomicCheckpointIO, GracefulStop, load_checkpoint_safely
 
 
@@ -112,31 +115,47 @@ def _threads(config: dict) -> None:
     torch.set_num_threads(threads)
 
 
-def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = False) -> dict:
-    """Train as configured; writes the resolved config, checkpoints, logs, samples and ``export/``."""
+def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = False, overwrite: bool = False,
+          notify=None) -> dict:
+    """Train as configured; writes the resolved config, checkpoints, logs, samples and ``export/``.
+
+    A run folder holding a trained run is refused unless ``resume`` (continue it) or ``overwrite``
+    (replace it); ``notify`` (a function of one line) hears which checkpoint a resume takes when
+    ``last.ckpt`` is missing or damaged."""
     out = Path(out)
     last = out / "checkpoints" / "last.ckpt"
-    if resume and not last.exists():
-        raise NovelviewError(f"nothing to resume: {last} does not exist")
-    if not resume and last.exists():
-        raise NovelviewError(f"{out} already holds a run: pass --resume to continue it or choose another --out")
-    if resume:
-        load_checkpoint_safely(last)  # damaged or foreign: say so before anything runs
+    start_from = None
+    if resume:  # damaged or foreign: say so before anything runs
+        start_from, notice = resume_checkpoint(out)
+        if notice and notify is not None:
+            notify(notice)
+    else:
+        check_new_run(out, overwrite)
     _threads(config)
     torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
     L.seed_everything(config["seed"], workers=True, verbose=False)
     data, module = prepare(config, data_dir)
     stop = GracefulStop()
     trainer = build_trainer(config, out, data.val_table is not None, stop, data.items_per_pass())
-    if trainer.is_global_zero:
-        out.mkdir(parents=True, exist_ok=True)
-        cfg.dump({**config, "data_dir": str(Path(data_dir).resolve())}, out / "config.yaml")
+    with ExitStack() as held:
+        if trainer.is_global_zero:
+            out.mkdir(parents=True, exist_ok=True)
+            held.enter_context(folder_lock(out, "training run"))  # a second train or --resume here stops at once
+            if not resume:  # checked again under the lock: another run may have finished meanwhile
+                check_new_run(out, overwrite)
+                clear_old_run(out)
+            cfg.dump({**config, "data_dir": str(Path(data_dir).resolve())}, out / "config.yaml")
+        return _fit_and_export(trainer, module, data, data_dir, out, last, start_from, stop)
+
+
+def _fit_and_export(trainer, module, data, data_dir, out: Path, last: Path, start_from: Path | None,
+                    stop: GracefulStop) -> dict:
     with warnings.catch_warnings():
         # PassSampler continues an interrupted pass exactly, which Lightning cannot know.
         warnings.filterwarnings("ignore", message=".*resuming from a checkpoint that ended before the epoch ended")
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         try:
-            trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
+            trainer.fit(module, datamodule=data, ckpt_path=str(start_from) if start_from else None)
         finally:
             stop.restore()
     # The final state, wherever in an epoch the run stopped: what --resume continues from.

@@ -32,7 +32,7 @@ def test_resume_continues_from_the_saved_step_and_appends_to_the_log(tiny_datase
     assert load(last)["global_step"] == 6
     before = metrics(out)
     assert len(column(before, "train/l1")) == 6
-    with pytest.raises(NovelviewError, match="already holds a run.*--resume"):
+    with pytest.raises(NovelviewError, match="already holds a trained run.*--resume"):
         train(config_for("pose_encoder", "trainer.max_steps=10"), tiny_dataset_64, out)
     with count_steps() as steps:
         second = train(config_for("pose_encoder", "trainer.max_steps=10"), tiny_dataset_64, out, resume=True)

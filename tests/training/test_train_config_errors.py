@@ -52,7 +52,7 @@ BAD_CONFIGS = [
     (None, ["optim.learnig_rate=0.1"], "unknown config key 'optim.learnig_rate'"),
     (None, ["optimizer.lr=0.1"], "unknown config key 'optimizer.lr'"),
     (None, ["model.nme=unet"], "unknown config key 'model.nme'"),
-    ("model:\n  name: unet\n", [], "unknown model 'unet'.*autoencoder, flow, .*pose_encoder, pose_gan"),
+    ("model:\n  name: unet\n", [], "unknown model 'unet'.*autoencoder, depth_warp, flow, .*pose_encoder, pose_gan"),
     (None, ["model.name=unet"], "unknown model 'unet'"),
     (None, ["model.options=3"], "model.options must be a mapping"),
     ("optim: [1, 2\n", [], "is not valid YAML"),
@@ -117,6 +117,7 @@ CLI_CASES = [
     (["--config", "{pose}", "objective.name=wgan"], "unknown objective 'wgan'"),
     (["--config", "{pose}", "optim.lr"], "bad override"),
     (["--config", "{pose}", "--resume"], "nothing to resume"),
+    (["--config", "{pose}", "--resume", "--overwrite"], "--resume continues .* --overwrite replaces it"),
 ]
 
 

@@ -65,9 +65,18 @@ def read_json(path: Path, fix: str, expect: type = dict):
 
 def write_json(path: Path, obj) -> None:
     """Write JSON through a temporary file and a rename, so a kill leaves the old file or the new one."""
+    write_text_atomic(path, json.dumps(obj, indent=2))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file, flush it to the disk, then rename it over ``path``: a
+    kill or a full disk leaves the old file whole (a full disk is a one-line error)."""
     tmp = path.with_name(path.name + ".tmp")
     with disk_full_is_an_error(path.parent, cleanup=[tmp]):
-        tmp.write_text(json.dumps(obj, indent=2))
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
 
 
@@ -175,8 +184,9 @@ def check_free_space(folder: Path, needed_bytes: int, what: str) -> None:
 
 
 @contextmanager
-def folder_lock(folder: Path):
-    """Hold an exclusive lock on ``folder`` while a render or merge writes into it."""
+def folder_lock(folder: Path, what: str = "render"):
+    """Hold an exclusive lock on ``folder`` while a render, merge, training or evaluation writes
+    into it; ``what`` names the kind of job in the message to a second one."""
     if fcntl is None:  # pragma: no cover
         yield
         return
@@ -186,7 +196,7 @@ def folder_lock(folder: Path):
     except OSError:
         os.close(fd)
         raise NovelviewError(
-            f"another render is writing here ({folder}): wait for it to finish, or choose another --out"
+            f"another {what} is writing here ({folder}): wait for it to finish, or choose another --out"
         ) from None
     try:
         yield
