@@ -115,6 +115,12 @@ class Renderer:
         self.flat_albedo = srgb_to_linear(surface.corner_colors[:, 0].astype(np.float64))
         self.corner_albedo = None if self.flat else srgb_to_linear(surface.corner_colors.astype(np.float64))
         self.textures_linear = [srgb_to_linear(t.astype(np.float64)) for t in surface.textures]
+        # A model's own lighting (the varied procedural look) replaces the settings' light.
+        light = surface.lighting
+        self.ambient = settings.ambient if light is None else light.ambient
+        self.key_light = settings.key_light if light is None else light.key_light
+        self.key_direction = KEY_LIGHT_DIRECTION if light is None else (
+            np.asarray(light.key_direction) / np.linalg.norm(light.key_direction))
         self.scene = rtcore_scene.EmbreeScene()
         TriangleMesh(self.scene, vertices.astype(np.float32), surface.faces.astype(np.int32))
 
@@ -150,13 +156,13 @@ class Renderer:
         bary = np.clip(np.stack([1.0 - u - v, u, v], axis=1), 0.0, 1.0)
         facing = np.einsum("nc,nc->n", self.normals[tri], dirs[ray])
         direct = np.abs(facing)  # the camera light, two-sided
-        if st.key_light > 0:
+        if self.key_light > 0:
             # Turn each normal towards the camera (two-sided), then light it from the key.
-            key = KEY_LIGHT_DIRECTION @ np.stack([camera.right, camera.up, -camera.forward])
+            key = self.key_direction @ np.stack([camera.right, camera.up, -camera.forward])
             towards_camera = -np.sign(facing)[:, None] * self.normals[tri]
             key_cos = np.clip(towards_camera @ key, 0.0, None)
-            direct = (1.0 - st.key_light) * direct + st.key_light * key_cos
-        lit = self._albedo(tri, bary) * (st.ambient + (1.0 - st.ambient) * direct)[:, None]
+            direct = (1.0 - self.key_light) * direct + self.key_light * key_cos
+        lit = self._albedo(tri, bary) * (self.ambient + (1.0 - self.ambient) * direct)[:, None]
         n = size * s
         colour_sum = np.zeros((n * n, 3))
         colour_sum[ray] = lit

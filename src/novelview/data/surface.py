@@ -7,6 +7,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Lighting:
+    """A per-model light: ambient level, the key light's share of the direct light, and where the
+    key light stands in the camera frame (right, up, towards the camera; normalised by the renderer)."""
+
+    ambient: float
+    key_light: float
+    key_direction: tuple[float, float, float]
+
+
 @dataclass
 class Surface:
     """A coloured triangle mesh.
@@ -18,6 +28,7 @@ class Surface:
     corner_uv: (F, 3, 2) float32 texture coordinates, or None when nothing is textured.
     face_texture: (F,) int32 index into ``textures`` (-1: not textured), or None.
     textures: list of (H, W, 3) float32 sRGB images in [0, 1].
+    lighting: this model's own light, used instead of the render settings' (None: the settings').
     """
 
     vertices: np.ndarray
@@ -26,6 +37,7 @@ class Surface:
     corner_uv: np.ndarray | None = None
     face_texture: np.ndarray | None = None
     textures: list[np.ndarray] = field(default_factory=list)
+    lighting: Lighting | None = None
 
     @property
     def is_flat(self) -> bool:

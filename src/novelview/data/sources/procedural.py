@@ -1,4 +1,11 @@
-"""``procedural:car,chair,mug`` (or ``all``): the built-in shapes, a function of (category, seed, index)."""
+"""``procedural:CATEGORY[,CATEGORY...|all|every][?appearance=plain|varied]``: the built-in shapes,
+a function of (category, seed, index).
+
+``all`` means car, chair and mug (what the shipped weights were trained on, so it keeps that
+meaning); ``every`` means every category (those three, then table, sofa, bottle, lamp, airplane).
+``?appearance=varied`` gives the same shapes seeded textures, several materials and a per-model
+light; the default ``plain`` is one flat colour per part (byte-identical to earlier releases).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +14,48 @@ from novelview.data.sources.registry import LoadedModel, ModelRef, register
 from novelview.errors import NovelviewError
 
 DEFAULT_MODELS_PER_CATEGORY = 100
+OPTIONS = {"appearance": procedural.APPEARANCES}
+
+
+def _known_options() -> str:
+    return ", ".join(f"{key}={'|'.join(values)}" for key, values in OPTIONS.items())
+
+
+def parse_location(location: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """'car,chair?appearance=varied' -> (('car', 'chair'), {'appearance': 'varied'}); NovelviewError
+    naming the known categories or options on anything else."""
+    names_part, _, query = location.partition("?")
+    options = {}
+    for item in filter(None, query.split("&")):
+        key, _, value = item.partition("=")
+        if key not in OPTIONS:
+            raise NovelviewError(f"unknown procedural option {key!r}: known options are {_known_options()}")
+        if value not in OPTIONS[key]:
+            raise NovelviewError(f"unknown procedural {key} {value!r}: choose {' or '.join(OPTIONS[key])}")
+        options[key] = value
+    groups = {"all": procedural.CATEGORIES, "every": procedural.EVERY_CATEGORY}
+    names = groups.get(names_part) or tuple(names_part.split(","))
+    for name in names:
+        if name not in procedural.EVERY_CATEGORY:
+            raise NovelviewError(
+                f"unknown procedural category {name!r}: choose from {', '.join(procedural.EVERY_CATEGORY)}, "
+                f"all ({', '.join(procedural.CATEGORIES)}) or every (all of them)"
+            )
+    return names, options
 
 
 @register("procedural")
 class ProceduralSource:
     def list(self, location: str, selection: str, models: int | None, seed: int) -> list[ModelRef]:
-        names = procedural.CATEGORIES if location == "all" else tuple(location.split(","))
-        for name in names:
-            if name not in procedural.CATEGORIES:
-                raise NovelviewError(
-                    f"unknown procedural category {name!r}: choose from {', '.join(procedural.CATEGORIES)} or all"
-                )
+        names, options = parse_location(location)
+        look = options.get("appearance", "plain")
+        # Plain refs carry nothing new, so plain data sets' metadata stays as it was.
+        info = {} if look == "plain" else {"appearance": look}
         count = DEFAULT_MODELS_PER_CATEGORY if models is None else models
-        return [ModelRef(f"{name}_{seed}_{i:05d}", name, index=i, seed=seed, source="procedural") for name in names for i in range(count)]
+        return [ModelRef(f"{name}_{seed}_{i:05d}", name, index=i, seed=seed, source="procedural", info=dict(info))
+                for name in names for i in range(count)]
 
     def load(self, ref: ModelRef, texture_side: int | None) -> LoadedModel:
-        return LoadedModel(procedural.make_model(ref.category, ref.seed, ref.index))
+        look = ref.info.get("appearance", "plain")
+        surface = procedural.make_model(ref.category, ref.seed, ref.index, look)
+        return LoadedModel(surface, "textured" if look != "plain" else "untextured")
