@@ -29,6 +29,7 @@ from novelview.models import MODELS
 from novelview.models.io import save_model
 from novelview.training.datamodule import PairDataModule
 from novelview.training.module import SynthesisModule
+from novelview.training.finetune import record_start, verdict
 from novelview.training.run_folder import check_new_run, clear_old_run, resume_checkpoint
 from novelview.training.safety import AppendingCSVLogger, AtomicCheckpointIO, GracefulStop, load_checkpoint_safely
 
@@ -145,7 +146,15 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
                 check_new_run(out, overwrite)
                 clear_old_run(out)
             cfg.dump({**config, "data_dir": str(Path(data_dir).resolve())}, out / "config.yaml")
-        return _fit_and_export(trainer, module, data, data_dir, out, last, start_from, stop)
+        init = config["model"].get("init")
+        start = record_start(out, module, data, init) if init and trainer.is_global_zero else None
+        result = _fit_and_export(trainer, module, data, data_dir, out, last, start_from, stop)
+    if start is not None:
+        result["start_val_l1"] = start["val_l1"]
+        line = verdict(start, result.get("val_l1"))
+        if line and notify is not None:
+            notify(line)
+    return result
 
 
 def _fit_and_export(trainer, module, data, data_dir, out: Path, last: Path, start_from: Path | None,
