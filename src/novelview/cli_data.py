@@ -29,7 +29,8 @@ def _parse_elevations(text: str) -> tuple[float, ...]:
 
 @click.command()
 @click.option("--source", required=True,
-              help="procedural:CATEGORY[,CATEGORY|all], shapenet:PATH[:CATEGORY], folder:PATH or sh3d:[PATH][:SELECTION]")
+              help="procedural:CATEGORY[,CATEGORY|all], shapenet:PATH[:CATEGORY], folder:PATH, sh3d:[PATH][:SELECTION], "
+                   "flightgear:[PATH] or torcs:[PATH]")
 @click.option("--out", type=click.Path(path_type=Path), help="data set folder to write (with --check: the PNG)")
 @click.option("--models", type=int, default=None, help="first N models (procedural: N per category; default 100)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seeds the procedural shapes and the split")

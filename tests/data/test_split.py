@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import trimesh
 
+from novelview.data import split as split_module
 from novelview.data.store import RenderJob, ViewStore, make_split, render_dataset
 from novelview.errors import NovelviewError
 
@@ -126,3 +127,14 @@ def test_resume_refuses_a_source_whose_models_changed(tmp_path, monkeypatch):
 def test_bad_split_shares_are_refused(tmp_path, val, test):
     with pytest.raises(NovelviewError, match="bad split shares"):
         render_dataset(tiny_job(tmp_path / "data", val_share=val, test_share=test), progress=False)
+
+
+def test_the_shipped_split_decides_its_models_and_the_seeded_split_the_rest(tmp_path, monkeypatch):
+    (tmp_path / "sh3d_objects.json").write_text(json.dumps({"train": ["L/a", "L/b"], "val": [], "test": ["L/c"]}))
+    monkeypatch.setattr(split_module, "SHIPPED_SPLIT_FOLDER", tmp_path)
+    ids = ["L/c", "L/a", "new/x", "L/b"] + [f"new/{i}" for i in range(9)]
+    split = make_split(ids, RenderJob("sh3d::objects", Path("x"), test_share=0.0, seed=3))
+    assert split["test"] == [0] and {1, 3} <= set(split["train"]) and len(split["train"]) == len(ids) - 1
+    seeded = make_split(ids, RenderJob("sh3d::objects", Path("x"), test_share=0.5))
+    assert seeded["test"][0] == 0 and len(seeded["test"]) == 1 + 5  # half of the ten new ones
+    assert make_split(ids, RenderJob("folder:x", Path("x"), test_share=0.0))["test"] == []  # other sources: seeded

@@ -30,17 +30,39 @@ HINT = ("look for models lying on their side, upside down, or not showing their 
 
 
 def listing(spec: str, models: int | None = None, seed: int = 0) -> list[str]:
-    """Lines describing what ``spec`` would take: one per model, then the count per category."""
+    """Lines describing what ``spec`` would take: one per model, the libraries left out and why,
+    a table of models per category and licence (catalogue sources), then the count per category."""
+    from novelview.data.sources.registry import SOURCES, parse_source
+
     refs = list_models(spec, models, seed)
     lines = []
     for ref in refs:
         extra = ""
         if ref.info:
-            extra = f"  {ref.info.get('name', '')} ({ref.info.get('catalog_category', '')}, {ref.info.get('licence', '')})"
+            about = ", ".join(ref.info[k] for k in ("catalog_category", "licence") if ref.info.get(k))
+            extra = f"  {ref.info.get('name', '')} ({about})" if about else f"  {ref.info.get('name', '')}"
         lines.append(f"{ref.model_id}  [{ref.category}]{extra}")
+    unreadable = getattr(SOURCES[parse_source(spec)[0]], "unreadable", {})
+    lines += [f"left out {path}: {reason}" for path, reason in unreadable.items()]
+    if any(ref.info.get("licence") for ref in refs):
+        lines += _licence_table(refs)
     counts = Counter(ref.category for ref in refs)
     lines.append(f"{len(refs)} models in {len(counts)} categories: "
                  + ", ".join(f"{name} {count}" for name, count in sorted(counts.items())))
+    return lines
+
+
+def _licence_table(refs: list[ModelRef]) -> list[str]:
+    """Models per category (rows) and licence (columns), aligned, with totals."""
+    licences = sorted({ref.info.get("licence", "") or "unknown" for ref in refs})
+    table = Counter((ref.category, ref.info.get("licence", "") or "unknown") for ref in refs)
+    categories = sorted({ref.category for ref in refs})
+    width = max(len("category"), *(len(c) for c in categories)) + 2
+    columns = [max(len(name), 5) + 2 for name in licences]
+    lines = ["category".ljust(width) + "models".rjust(8) + "".join(n.rjust(w) for n, w in zip(licences, columns))]
+    for category in [*categories, "all"]:
+        cells = [sum(v for (c, lic), v in table.items() if lic == name and category in (c, "all")) for name in licences]
+        lines.append(category.ljust(width) + str(sum(cells)).rjust(8) + "".join(str(v).rjust(w) for v, w in zip(cells, columns)))
     return lines
 
 

@@ -3,6 +3,11 @@
 ``split.json`` holds model indices into views.npy. A split that names an index out of range, a
 negative one (which numpy would quietly read from the end) or one model in two parts is refused,
 since it would put training models into the test set.
+
+Some sources ship a fixed split by model id (``splits/``; for ``sh3d`` the whole Sweet Home 3D
+library, written by benchmarks/sh3d_objects_split.py), so that every release tests on the same
+unseen models: without ``--split-file`` a model named there goes to its part, whatever the seed and
+shares, and only the models it does not name (a newer library) are split by the seeded shares.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import numpy as np
 from novelview.errors import NovelviewError
 
 SPLIT_NAMES = ("train", "val", "test")
+SHIPPED_SPLIT_FOLDER = Path(__file__).resolve().parent / "splits"
+SHIPPED_SPLITS = {"sh3d": "sh3d_objects.json"}  # source kind -> its fixed split by model id
 
 
 def read_split_file(path: str, known_ids: list[str]) -> dict[str, list[str]]:
@@ -50,7 +57,17 @@ def make_split(model_ids: list[str], job, source_ids: list[str] | None = None) -
         given = read_split_file(job.split_file, source_ids if source_ids is not None else model_ids)
         index = {m: i for i, m in enumerate(model_ids)}
         return {name: sorted(index[m] for m in ids if m in index) for name, ids in given.items()}
-    order = np.random.default_rng(job.seed).permutation(len(model_ids))
+    shipped = shipped_split(job.source)
+    if shipped:
+        rest = [i for i, m in enumerate(model_ids) if m not in shipped]
+        seeded = _seeded_split(len(rest), job)
+        return {name: sorted([i for i, m in enumerate(model_ids) if shipped.get(m) == name]
+                             + [rest[j] for j in seeded[name]]) for name in SPLIT_NAMES}
+    return _seeded_split(len(model_ids), job)
+
+
+def _seeded_split(count: int, job) -> dict:
+    order = np.random.default_rng(job.seed).permutation(count)
     n_test = int(round(len(order) * job.test_share))
     n_val = int(round(len(order) * job.val_share))
     return {
@@ -58,6 +75,16 @@ def make_split(model_ids: list[str], job, source_ids: list[str] | None = None) -
         "val": sorted(order[n_test : n_test + n_val].tolist()),
         "test": sorted(order[:n_test].tolist()),
     }
+
+
+def shipped_split(source: str) -> dict[str, str]:
+    """Model id -> part for the split shipped with the source's kind ({} when it has none)."""
+    name = SHIPPED_SPLITS.get(source.partition(":")[0])
+    path = SHIPPED_SPLIT_FOLDER / name if name else None
+    if path is None or not path.is_file():
+        return {}
+    given = json.loads(path.read_text())
+    return {m: part for part in SPLIT_NAMES for m in given.get(part, [])}
 
 
 def split_problem(split: dict, num_models: int) -> str | None:

@@ -1,13 +1,15 @@
 """Where models come from: the procedural set, ShapeNet, any folder of meshes, Sweet Home 3D libraries.
 
 A source spec is a string: ``procedural:CATEGORY[,CATEGORY...]`` (or ``procedural:all``),
-``shapenet:PATH[:CATEGORY]``, ``folder:PATH`` or ``sh3d:[PATH][:SELECTION]``. ``list_models``
+``shapenet:PATH[:CATEGORY]``, ``folder:PATH``, ``sh3d:[PATH][:SELECTION]``, ``flightgear:[PATH]`` or
+``torcs:[PATH]``. ``list_models``
 turns it into ModelRefs (cheap, picklable); ``orient_models`` gives each its turn to our frame
 (y up, front +z); ``load_model`` turns one ModelRef into a Surface for the renderer, with what
 happened to its textures; ``load_surface`` is the same, logging those notices as warnings.
 
-One module per source (``procedural``, ``shapenet``, ``folder``, ``sh3d``), registered in
-``registry``; ``meshes`` and ``assets`` read mesh files and their materials for all of them.
+One module per source (``procedural``, ``shapenet``, ``folder``, ``sh3d``, ``flightgear``, ``torcs``),
+registered in ``registry``; ``meshes`` and ``assets`` read mesh files and their materials for all
+of them, ``ac3d`` the AC3D models of FlightGear and TORCS.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 
 import numpy as np
 
-from novelview.data.sources import folder, procedural, sh3d, shapenet  # noqa: F401  (they register)
+from novelview.data.sources import flightgear, folder, procedural, sh3d, shapenet, torcs  # noqa: F401  (they register)
 from novelview.data.sources.assets import texture_side_limit
 from novelview.data.sources.meshes import MESH_SUFFIXES
 from novelview.data.sources.orientation import orient_models, orient_vertices, parse_axis

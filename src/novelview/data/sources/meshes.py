@@ -16,11 +16,12 @@ import numpy as np
 import trimesh
 
 from novelview.data.render import linear_to_srgb, srgb_to_linear
+from novelview.data.sources.ac3d import AC3D_SUFFIXES, load_ac_in
 from novelview.data.sources.assets import AssetResolver, shrink_texture
 from novelview.data.sources.registry import LoadedModel
 from novelview.data.surface import Surface, concatenate
 
-MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".stl", ".off")
+MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".stl", ".off", *AC3D_SUFFIXES)
 DEFAULT_GREY = (0.7, 0.7, 0.7)
 INVISIBLE = 0.05  # materials at most this opaque (MTL d, glTF alpha) are left out
 WHITE = np.ones(3, np.float32)
@@ -29,6 +30,8 @@ WHITE = np.ones(3, np.float32)
 def load_mesh(files, mesh_name: str, texture_side: int | None = None) -> LoadedModel:
     """Read ``mesh_name`` (a posix path inside ``files``) with its materials; raises ValueError
     with the reason for unreadable or empty meshes. Textures are shrunk to ``texture_side``."""
+    if PurePosixPath(mesh_name).suffix.lower() in AC3D_SUFFIXES:  # trimesh does not read AC3D
+        return load_ac_in(files, mesh_name, texture_side)
     data = files.read(mesh_name)
     if data is None:
         raise ValueError(f"missing mesh file {mesh_name} in {files.label}")

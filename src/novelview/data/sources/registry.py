@@ -15,8 +15,9 @@ from typing import Protocol
 from novelview.data.surface import Surface
 from novelview.errors import NovelviewError
 
-SPEC_HELP = ("procedural:CATEGORY[,CATEGORY|all], shapenet:PATH[:CATEGORY], folder:PATH "
-             "or sh3d:[PATH][:SELECTION]")
+SPEC_HELP = ("procedural:CATEGORY[,CATEGORY|all|every][?appearance=varied], shapenet:PATH[:CATEGORY], folder:PATH, "
+             "sh3d:[PATH][:SELECTION], flightgear:[PATH] or torcs:[PATH]")
+EMPTY_LOCATION_OK = ("sh3d", "flightgear", "torcs")  # an empty location means the Debian package's folder
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,10 @@ def parse_source(spec: str) -> tuple[str, str, str]:
     """'kind:location[:selection]' -> (kind, location, selection). Raises NovelviewError on a bad spec.
 
     The selection (a ShapeNet category, an sh3d selection) follows the last colon, unless the
-    whole rest names an existing path. sh3d may leave the location empty (the Debian folder).
+    whole rest names an existing path. sh3d, flightgear and torcs may leave the location empty (the Debian folder).
     """
     kind, _, rest = spec.partition(":")
-    if kind not in SOURCES or (not rest and kind != "sh3d"):
+    if kind not in SOURCES or (not rest and kind not in EMPTY_LOCATION_OK):
         raise NovelviewError(f"bad source {spec!r}: use {SPEC_HELP}")
     selection = ""
     if kind in ("shapenet", "sh3d") and ":" in rest and not Path(rest).exists():

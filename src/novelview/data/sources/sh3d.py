@@ -1,18 +1,22 @@
 """``sh3d:[PATH][:SELECTION]``: Sweet Home 3D furniture libraries (.sh3f zips), read in place.
 
-PATH is a .sh3f file or a folder of them; empty means where Debian's ``sweethome3d-furniture``
-puts them. SELECTION is a comma list of terms; a piece is taken when a term is its catalogue
-category (``Kitchen``) or a word or phrase of its name or tags (``chair,armchair,stool``).
-With a selection, a model's category is the first term it matched; without, its catalogue
-category. Each piece is turned by its catalogue ``modelRotation`` and scaled to its catalogue
-size (width along x, height along y, depth along z), as Sweet Home 3D shows it: upright, front
-towards +z. Nothing is extracted to disk.
+PATH is a .sh3f file, a folder of them, or Sweet Home 3D's own ``sweethome3d.jar`` (the
+application's catalogue, GPL-2.0-or-later). Empty means where Debian's ``sweethome3d-furniture``
+puts its libraries; with the selection ``objects`` it means the whole installed library: those and,
+when Debian's ``sweethome3d`` is installed, the application's jar. SELECTION is a comma list of
+terms; a piece is taken when a term is its catalogue category (``Kitchen``) or a word or phrase of
+its name or tags (``chair,armchair,stool``); ``objects`` takes every piece but people, doors and
+windows and staircases (see sh3d_selection). With terms, a model's category is the first term it
+matched; otherwise its catalogue category. Each piece is turned by its catalogue ``modelRotation``
+and scaled to its catalogue size (width along x, height along y, depth along z), as Sweet Home 3D
+shows it: upright, front towards +z. Nothing is extracted to disk. In a folder, a library that
+cannot be read is left out and its reason kept in ``Sh3dSource.unreadable`` (``render --list``
+prints it); a single file that cannot be read is an error.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 import zlib
 from collections import Counter
@@ -23,75 +27,98 @@ import numpy as np
 from novelview.data.sources.assets import ZipFiles
 from novelview.data.sources.meshes import load_mesh
 from novelview.data.sources.registry import LoadedModel, ModelRef, register
-from novelview.data.sources.sh3d_catalog import model_rotation, piece_phrases, read_library
+from novelview.data.sources.sh3d_catalog import APPLICATION_CATALOG, CATALOG, model_rotation, read_library
+from novelview.data.sources.sh3d_jar import NamedMaterialFiles
+from novelview.data.sources.sh3d_selection import is_objects, matching_term, not_an_object, parse_selection
 from novelview.errors import NovelviewError
 
 DEBIAN_FOLDER = "/usr/share/sweethome3d/furniture"
+DEBIAN_JAR = "/usr/share/sweethome3d/sweethome3d.jar"  # the application's own catalogue and models
 INSTALL_HINT = "install it with `sudo apt-get install sweethome3d-furniture` (Debian, Ubuntu) or give sh3d:PATH"
 _open_archives: dict[tuple[int, str], zipfile.ZipFile] = {}
 
 
-def library_files(location: str) -> list[Path]:
-    """The .sh3f files at ``location`` (a file or a folder; empty: the Debian folder)."""
+def library_files(location: str, whole_library: bool = False) -> list[Path]:
+    """The .sh3f files at ``location`` (a file or a folder; empty: the Debian folder, and with
+    ``whole_library`` the application's jar too when it is installed)."""
     path = Path(location or DEBIAN_FOLDER).expanduser()
+    jar = [Path(DEBIAN_JAR)] if whole_library and not location and Path(DEBIAN_JAR).is_file() else []
     if not path.exists():
         if not location:
+            if jar:
+                return jar
             raise NovelviewError(f"no Sweet Home 3D furniture in {DEBIAN_FOLDER}: {INSTALL_HINT}")
         raise NovelviewError(f"{path} does not exist: give a .sh3f file or a folder of them")
     files = [path] if path.is_file() else sorted(path.glob("*.sh3f"))
-    if not files:
+    if not files and not jar:
         raise NovelviewError(f"no .sh3f files in {path}: {INSTALL_HINT}")
-    return files
+    return files + jar
 
 
-def parse_selection(selection: str) -> list[list[str]]:
-    """'chair, Living room' -> [['chair'], ['living', 'room']] (lower-case words of each term)."""
-    terms = [re.findall(r"[a-z0-9]+", term.lower()) for term in selection.split(",")]
-    return [term for term in terms if term]
-
-
-def matching_term(piece: dict, terms: list[list[str]]) -> str | None:
-    """The first term naming the piece's catalogue category or a phrase of its name or tags."""
-    category = re.findall(r"[a-z0-9]+", piece.get("category", "").lower())
-    phrases = piece_phrases(piece)
-    for term in terms:
-        if term == category:
-            return piece.get("category", " ".join(term))
-        if any(phrase[i : i + len(term)] == term for phrase in phrases for i in range(len(phrase))):
-            return " ".join(term)
-    return None
+def open_library(path: Path):
+    """The catalogue of one .sh3f or jar; NovelviewError (one line) when it cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            library = read_library(str(path), archive)
+            return library, {name.lstrip("/"): archive.getinfo(name) for name in archive.namelist()}
+    except KeyError as exc:
+        raise NovelviewError(f"{path} is not a Sweet Home 3D library: it has {exc.args[0]} (a .sh3f holds "
+                             f"{CATALOG}, sweethome3d.jar {APPLICATION_CATALOG}); give another path") from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as exc:
+        raise NovelviewError(f"{path} is not a Sweet Home 3D library ({type(exc).__name__}: {exc}); "
+                             "remove it from the folder or give another path") from None
 
 
 @register("sh3d")
 class Sh3dSource:
+    def __init__(self) -> None:
+        self.unreadable: dict[str, str] = {}  # library file -> why the last listing left it out
+
     def list(self, location: str, selection: str, models: int | None, seed: int) -> list[ModelRef]:
-        terms = parse_selection(selection)
-        refs, seen = [], Counter()
-        for path in library_files(location):
+        objects = is_objects(selection)
+        terms = [] if objects else parse_selection(selection)
+        files = library_files(location, whole_library=objects)
+        refs, seen, models_seen = [], Counter(), set()
+        self.unreadable = {}
+        for path in files:
             try:
-                with zipfile.ZipFile(path) as archive:
-                    library = read_library(str(path), archive)
-            except (zipfile.BadZipFile, KeyError, OSError) as exc:
-                raise NovelviewError(f"{path} is not a Sweet Home 3D library ({type(exc).__name__}: {exc}); "
-                                     "remove it from the folder or give another path") from None
+                library, members = open_library(path)
+            except NovelviewError as exc:
+                if len(files) == 1:
+                    raise
+                self.unreadable[str(path)] = str(exc)  # one bad library must not hide the others
+                continue
             for piece in library.pieces:
-                category = matching_term(piece, terms) if terms else piece.get("category", "uncategorised")
+                if objects:
+                    category = None if not_an_object(piece) else piece.get("category") or "uncategorised"
+                else:
+                    category = matching_term(piece, terms) if terms else piece.get("category", "uncategorised")
                 if category is None or not piece.get("model"):
                     continue
+                member = piece["model"].lstrip("/")
+                if objects:  # the same model file offered twice is one model
+                    info = members.get(member)
+                    key = (info.CRC, info.file_size) if info is not None else (str(path), member)
+                    if key in models_seen:
+                        continue
+                    models_seen.add(key)
                 model_id = f"{path.stem}/{piece['id'].split('#')[-1].strip() or piece['number']}"
                 seen[model_id] += 1
                 if seen[model_id] > 1:  # catalogues may repeat an id; keep every piece, apart
                     model_id += f"-{seen[model_id]}"
-                refs.append(ModelRef(model_id, category, piece["model"].lstrip("/"), archive=str(path),
+                refs.append(ModelRef(model_id, category, member, archive=str(path),
                                      base_rotation=_rotation_or_none(piece), info=_attribution(library, piece), source="sh3d"))
         if not refs:
-            raise NovelviewError(f"no furniture matches {selection!r}: try a catalogue category or a word of a "
-                                 "name, and list what there is with `novelview render --source sh3d: --list`")
+            if self.unreadable:
+                raise NovelviewError("no Sweet Home 3D library could be read: " + next(iter(self.unreadable.values())))
+            raise NovelviewError(f"no furniture matches {selection!r}: try a catalogue category, a word of a "
+                                 "name or objects, and list what there is with `novelview render --source sh3d: --list`")
         return refs if models is None else refs[:models]
 
     def load(self, ref: ModelRef, texture_side: int | None) -> LoadedModel:
         try:
-            files = ZipFiles(_archive(ref.archive), Path(ref.archive).name)
+            # the application's OBJs name colours without a material library: give them ours
+            files = NamedMaterialFiles(ZipFiles(_archive(ref.archive), Path(ref.archive).name), ref.path)
             loaded = load_mesh(files, ref.path, texture_side)
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:  # also a bad CRC or a truncated member
             raise ValueError(f"unreadable zip member {ref.path}: {type(exc).__name__}: {exc}") from None

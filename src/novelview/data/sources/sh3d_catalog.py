@@ -5,6 +5,11 @@ N with numbered keys: ``id#N``, ``name#N``, ``category#N``, ``tags#N``, ``model#
 the zip), ``width/depth/height#N`` in cm, ``creator#N`` and sometimes ``modelRotation#N`` (nine
 numbers, a row-major 3x3 that turns the model upright and front-facing). ``LICENSE.TXT`` holds
 the library's licence; the catalogue's header has a ``license=`` line with the copyright holder.
+
+Sweet Home 3D's own jar (Debian's ``sweethome3d``) holds the application's catalogue with the same
+keys, ``com/eteks/sweethome3d/io/DefaultFurnitureCatalog.properties``, and its models beside the
+classes. It has no LICENSE.TXT: the application and its models are GPL-2.0-or-later, as Debian's
+copyright file says.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ import zipfile
 from dataclasses import dataclass, field
 
 CATALOG = "PluginFurnitureCatalog.properties"
+APPLICATION_CATALOG = "DefaultFurnitureCatalog.properties"  # in the jar, under com/eteks/sweethome3d/io/
+APPLICATION_LICENCE = ("GPL-2.0-or-later", "https://www.gnu.org/licenses/old-licenses/gpl-2.0.html",
+                       "Sweet Home 3D, Copyright 2006-2022 Emmanuel Puybaret / eTeks, GNU GPL version 2 or later; "
+                       "see /usr/share/doc/sweethome3d/copyright (Debian's package sweethome3d)")
 LICENCES = (  # (marker in LICENSE.TXT or the catalogue, SPDX-like id, URL); the first match wins
     ("publicdomain/zero", "CC0-1.0", "https://creativecommons.org/publicdomain/zero/1.0/"),
     ("choose/zero", "CC0-1.0", "https://creativecommons.org/publicdomain/zero/1.0/"),
@@ -69,21 +78,37 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", one, text)
 
 
+def catalogue_member(members: dict[str, str]) -> str | None:
+    """The zip member holding the catalogue: a library's plugin catalogue, or the application's
+    default one (not a translation such as ``DefaultFurnitureCatalog_fr.properties``)."""
+    if CATALOG in members:
+        return members[CATALOG]
+    defaults = sorted(name for name in members if name.rsplit("/", 1)[-1] == APPLICATION_CATALOG)
+    return members[defaults[0]] if defaults else None
+
+
 def read_library(path: str, archive: zipfile.ZipFile) -> Library:
-    """The catalogue and licence of an open .sh3f; raises KeyError when there is no catalogue."""
+    """The catalogue and licence of an open .sh3f or application jar; raises KeyError when there
+    is no catalogue."""
     members = {name.lstrip("/"): name for name in archive.namelist()}
-    catalog = parse_properties(archive.read(members[CATALOG]).decode("latin-1"))
-    licence_text = archive.read(members["LICENSE.TXT"]).decode("utf-8", "replace") if "LICENSE.TXT" in members else ""
+    member = catalogue_member(members)
+    if member is None:
+        raise KeyError(f"no {CATALOG} or {APPLICATION_CATALOG}")
+    catalog = parse_properties(archive.read(member).decode("latin-1"))
     notice = catalog.get("license", "")
-    haystack = f"{licence_text}\n{notice}".lower()
-    licence, url = next(((lid, link) for marker, lid, link in LICENCES if marker in haystack),
-                        (notice or "unknown: see LICENSE.TXT in the library", ""))
-    numbers = sorted({int(m.group(1)) for key in catalog if (m := re.fullmatch(r"id#(\d+)", key))})
-    pieces = []
-    for n in numbers:
-        piece = {key[: -len(f"#{n}")]: value for key, value in catalog.items() if key.endswith(f"#{n}")}
-        piece["number"] = n
-        pieces.append(piece)
+    if member.rsplit("/", 1)[-1] == APPLICATION_CATALOG:
+        licence, url, notice = APPLICATION_LICENCE
+    else:
+        licence_text = archive.read(members["LICENSE.TXT"]).decode("utf-8", "replace") if "LICENSE.TXT" in members else ""
+        haystack = f"{licence_text}\n{notice}".lower()
+        licence, url = next(((lid, link) for marker, lid, link in LICENCES if marker in haystack),
+                            (notice or "unknown: see LICENSE.TXT in the library", ""))
+    by_number: dict[int, dict] = {}
+    for key, value in catalog.items():  # one pass: 'name#12' -> piece 12's 'name'
+        stem, _, number = key.rpartition("#")
+        if stem and number.isdigit():
+            by_number.setdefault(int(number), {})[stem] = value
+    pieces = [{**by_number[n], "number": n} for n in sorted(by_number) if "id" in by_number[n]]
     name = catalog.get("name") or path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     return Library(path, name, licence, url, notice, pieces)
 
