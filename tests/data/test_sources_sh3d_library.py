@@ -156,3 +156,10 @@ def test_the_shipped_split_is_well_formed_disjoint_and_covers_the_installed_libr
     ids = [r.model_id for r in list_models("sh3d::chair,armchair,sofa,table,mug,cup,bottle,vase,Vehicles")]
     before = make_split(ids, RenderJob("folder:furniture", Path("x"), val_share=0.05, test_share=0.2))
     assert all(set(given[name]) >= {ids[i] for i in before[name]} for name in SPLIT_NAMES)
+
+
+def test_a_selection_that_matches_nothing_lists_the_categories_there_are(jar):
+    with pytest.raises(NovelviewError) as caught:
+        list_models(f"sh3d:{jar}:zzzz")
+    message = str(caught.value)
+    assert "'zzzz'" in message and "Lights, Living room" in message and "\n" not in message

@@ -78,7 +78,7 @@ class Sh3dSource:
         objects = is_objects(selection)
         terms = [] if objects else parse_selection(selection)
         files = library_files(location, whole_library=objects)
-        refs, seen, models_seen = [], Counter(), set()
+        refs, seen, models_seen, categories = [], Counter(), set(), set()
         self.unreadable = {}
         for path in files:
             try:
@@ -89,6 +89,7 @@ class Sh3dSource:
                 self.unreadable[str(path)] = str(exc)  # one bad library must not hide the others
                 continue
             for piece in library.pieces:
+                categories.add(piece.get("category") or "uncategorised")
                 if objects:
                     category = None if not_an_object(piece) else piece.get("category") or "uncategorised"
                 else:
@@ -111,8 +112,9 @@ class Sh3dSource:
         if not refs:
             if self.unreadable:
                 raise NovelviewError("no Sweet Home 3D library could be read: " + next(iter(self.unreadable.values())))
-            raise NovelviewError(f"no furniture matches {selection!r}: try a catalogue category, a word of a "
-                                 "name or objects, and list what there is with `novelview render --source sh3d: --list`")
+            raise NovelviewError(f"no furniture matches {selection!r}: try objects, a word of a name or a catalogue "
+                                 f"category ({', '.join(sorted(categories))}); `novelview render --source sh3d: "
+                                 "--list` lists every piece")
         return refs if models is None else refs[:models]
 
     def load(self, ref: ModelRef, texture_side: int | None) -> LoadedModel:
