@@ -203,11 +203,17 @@ def prepare_folder(job: RenderJob, model_ids: list[str]) -> None:
                                        "split": job.split_settings(), "model_ids": model_ids})
 
 
-def refuse_foreign(out: Path, job: RenderJob) -> None:
-    """Never write into a file, or into a folder that holds something other than a data set."""
+def refuse_file(out: Path) -> None:
+    """Never write into a file (``out`` or a folder above it)."""
     blocking = next((p for p in [out, *out.parents] if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise NovelviewError(f"--out {out}: {blocking} is a file, not a folder; choose another --out")
+
+
+def refuse_foreign(out: Path, job: RenderJob) -> None:
+    """Never write into a file, or into a folder that holds something other than a data set.
+    Called with the folder's lock held: a render just starting there has not written settings.json yet."""
+    refuse_file(out)
     known = any((out / name).exists() for name in ("settings.json", "meta.json"))
     if out.is_dir() and not known and any(out.iterdir()) and not job.overwrite:
         raise NovelviewError(f"{out} is not empty and is not a novelview data set; choose another --out")
@@ -226,9 +232,10 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict:
     if job.split_file:  # a typo in the split file should fail now, not after hours of rendering
         read_split_file(job.split_file, model_ids)
     out = job.out
-    refuse_foreign(out, job)
+    refuse_file(out)
     out.mkdir(parents=True, exist_ok=True)
     with folder_lock(out):
+        refuse_foreign(out, job)
         for leftover in stale_temporary_files(out):  # a killed writer's; nobody else holds the lock
             leftover.unlink(missing_ok=True)
         problem = finished_problem(out, job.identity())
