@@ -91,8 +91,17 @@ def export(checkpoint, out) -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="folder to write")
 @click.option("--model", "model_spec", default=None, help="shipped name or export folder (default: the default model); "
               "add +mirror to average with the mirrored input's view")
-def generate(image, azimuth, elevation, source_elevation, turntable, frames, out, model_spec) -> None:
-    """Draw the object in IMAGE from another viewpoint, or a whole turn of it."""
+@click.option("--mask", type=click.Path(path_type=Path), default=None,
+              help="image marking the object (white or opaque), instead of cutting out the background")
+@click.option("--keep-background", is_flag=True, help="feed the picture as it is: no cut-out, no reframing")
+@click.option("--no-reframe", is_flag=True, help="cut out the background but keep the picture's own framing")
+def generate(image, azimuth, elevation, source_elevation, turntable, frames, out, model_spec, mask,
+             keep_background, no_reframe) -> None:
+    """Draw the object in IMAGE from another viewpoint, or a whole turn of it.
+
+    The photo is prepared first: its background is cut out (or its own alpha or --mask is used),
+    the object is scaled and centred as in the training renders and put on white; that input is
+    saved beside the outputs as NAME_input.png."""
     from PIL import Image as PILImage
 
     from novelview import generate as gen
@@ -105,22 +114,31 @@ def generate(image, azimuth, elevation, source_elevation, turntable, frames, out
     if out.exists() and not out.is_dir():
         raise NovelviewError(f"--out {out} is a file, not a folder; choose another --out")
     model = load_model(model_spec or gen.DEFAULT_MODEL)
-    rgb, notices = gen.load_image(image, gen.model_size(model))
-    for notice in notices:
+    prepared = gen.prepare_input(image, gen.model_size(model), mask=mask, keep_background=keep_background,
+                                 reframe=not no_reframe)
+    rgb = prepared.image
+    # Draw first: a view the model cannot draw is the one line on stderr, with nothing written.
+    if turntable:
+        views = gen.turntable(model, rgb, frames, elevation, source_elevation)
+    else:
+        view = gen.generate_views(model, rgb, [azimuth], elevation, source_elevation)[0]
+    for notice in prepared.notices:
         click.echo(f"note: {notice}")
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(image).stem
+    from novelview.photo import save_prepared
+
+    click.echo(f"wrote {save_prepared(prepared, out, stem)} (the model's input)")
+    suffix = "" if elevation is None else f"_el{elevation:g}"
     if turntable:
-        views = gen.turntable(model, rgb, frames, elevation, source_elevation)
-        suffix = "" if elevation is None else f"_el{elevation:g}"
         files = gen.save_turntable(views, rgb, out, f"{stem}_turntable{suffix}")
         click.echo(f"wrote {files['gif']} and {files['sheet']}")
     else:
-        view = gen.generate_views(model, rgb, [azimuth], elevation, source_elevation)[0]
-        suffix = "" if elevation is None else f"_el{elevation:g}"
         path = out / f"{stem}_az{azimuth:g}{suffix}.png"
         PILImage.fromarray(view).save(path)
         click.echo(f"wrote {path}")
+    for warning in prepared.warnings:  # after the outputs: an error above stays the one line on stderr
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command()
@@ -175,6 +193,21 @@ def demo(out, per_category, max_pairs, workers) -> None:
 
     result = run_demo(out, per_category=per_category, max_pairs=max_pairs, workers=workers)
     click.echo(f"report: {result['report_html']} (and {result['report_md']}), {result['seconds']:.0f} s")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind (0.0.0.0: every interface)")
+@click.option("--port", type=int, default=7860, show_default=True)
+@click.option("--model", "model_spec", default="default", show_default=True,
+              help="model picked at start: shipped name, +mirror, or export folder")
+def serve(host, port, model_spec) -> None:
+    """A local web page: upload a photo, move sliders to see new views, make a turntable GIF.
+
+    Needs the optional extra: pip install "novelview[serve]". No analytics, never shared."""
+    from novelview.serve import serve as run_server
+
+    click.echo(f"serving on http://{host}:{port} (Ctrl+C stops it)")
+    run_server(host, port, model_spec)
 
 
 for command in DATA_COMMANDS:

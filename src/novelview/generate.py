@@ -2,54 +2,31 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from novelview.errors import NovelviewError
 from novelview.images import composite_on_white, make_grid, to_model_input, to_uint8
+from novelview.photo import PreparedPhoto, prepare_photo, read_picture
 
 DEFAULT_MODEL = "default"
-EXIF_ORIENTATION = 0x0112  # the EXIF tag; 1 is upright, 2..8 say how to turn the image
 
 
 def load_image(path: str | Path, size: int) -> tuple[np.ndarray, list[str]]:
-    """Any image file -> ((size, size, 3) uint8 RGB on white, notices for the user).
+    """Any image file -> ((size, size, 3) uint8 RGB on white, notices for the user), as it is.
 
     Transparency is composited on white, grayscale and palette images become RGB, 16-bit images
     are scaled to 8 bits, the EXIF orientation of a photo is applied, an animated image gives
     its first frame (said in a notice), and a non-square image is padded with white to a square
     before it is resized. Images over Pillow's pixel limit are refused (decompression bombs).
+    No cut-out and no reframing: ``prepare_input`` does those (``novelview.photo``).
     """
-    path = Path(path)
-    if path.is_dir():
-        raise NovelviewError(f"{path} is a folder, not an image file: give the path of a PNG, JPEG, ... file")
-    if not path.is_file():
-        raise NovelviewError(f"image {path} not found")
-    if path.stat().st_size == 0:
-        raise NovelviewError(f"{path} is empty (0 bytes): give an image file that is not damaged")
-    notices = []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                frames = getattr(img, "n_frames", 1)
-                if frames > 1:
-                    notices.append(f"{path.name} has {frames} frames; using frame 1")
-                if img.getexif().get(EXIF_ORIENTATION, 1) in range(2, 9):
-                    notices.append(f"turned {path.name} upright by its EXIF orientation")
-                rgba = _rgba_of(ImageOps.exif_transpose(img))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise NovelviewError(f"{path} is too large to open safely ({exc}); give an image under "
-                             f"{Image.MAX_IMAGE_PIXELS:,} pixels") from None
-    except UnidentifiedImageError:
-        raise NovelviewError(f"{path} is not an image Pillow can read (PNG, JPEG, ...)") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise NovelviewError(f"{path} is damaged or truncated ({exc}): give an image file that opens in a viewer") from None
-    rgb = composite_on_white(rgba)
+    picture = read_picture(path)
+    rgb = composite_on_white(picture.rgba)
+    notices = list(picture.notices)
     h, w = rgb.shape[:2]
     if h != w:
         side = max(h, w)
@@ -64,21 +41,11 @@ def load_image(path: str | Path, size: int) -> tuple[np.ndarray, list[str]]:
     return rgb, notices
 
 
-def _rgba_of(img: Image.Image) -> np.ndarray:
-    """(H, W, 4) uint8 RGBA; 16- and 32-bit grey is scaled to 8 bits, where Pillow's own
-    conversion clips everything above 255 to white."""
-    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
-        grey = np.asarray(img).astype(np.float64)
-        brightest = grey.max(initial=0)
-        if img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG"):
-            top = 65535.0  # a 16-bit PNG, whatever its brightest pixel
-        else:  # 32-bit integer or float data (TIFF, ...): take the smallest usual range that holds it
-            ranges = (1.0, 255.0, 65535.0) if img.mode == "F" else (255.0, 65535.0)
-            top = next((t for t in ranges if brightest <= t), brightest)
-        grey8 = np.clip(np.rint(grey / top * 255.0), 0, 255).astype(np.uint8)
-        return np.dstack([grey8, grey8, grey8, np.full_like(grey8, 255)])
-    img.load()
-    return np.asarray(img.convert("RGBA"))
+def prepare_input(path: str | Path, size: int, mask: str | Path | None = None, keep_background: bool = False,
+                  reframe: bool = True) -> PreparedPhoto:
+    """A photo -> the model's input: background cut out (or its alpha, or ``mask``), the object
+    framed as in the training renders, on white; warnings and notices ride along."""
+    return prepare_photo(path, size, mask=mask, keep_background=keep_background, reframe=reframe)
 
 
 def model_size(model) -> int:
