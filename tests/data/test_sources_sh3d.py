@@ -220,3 +220,15 @@ def test_packed_subset_renders_the_kept_models_byte_identical_and_never_the_test
     views[0, 0, 0, 8, 8, 0] ^= 1  # one changed value in one view is reported
     np.save(tmp_path / "again" / "views.npy", views)
     assert sh3d_subset.check(tmp_path / "packed", tmp_path / "again")["differ"] == ["Test/deckChair"]
+
+
+def test_attribution_of_copyleft_models_says_what_is_made_from_them_takes_their_licence():
+    from novelview.data.attribution import attribution_markdown
+
+    gpl = {"licence": "GPL-2+", "library": "FlightGear AI aircraft", "name": "A320"}
+    cc = {"licence": "CC-BY-3.0", "library": "Test library", "name": "Chair", "creator": "Sam"}
+    text = attribution_markdown({"source": "flightgear:", "model_ids": ["a320", "chair"],
+                                 "model_info": [gpl, cc]}, "mixed")
+    gpl_part, cc_part = text.split("## Test library")[0], text.split("## Test library")[1]
+    assert "## FlightGear AI aircraft: GPL-2+" in gpl_part and "same licence" in gpl_part
+    assert "same licence" not in cc_part

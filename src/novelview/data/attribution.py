@@ -15,6 +15,7 @@ from pathlib import Path
 from novelview.data.viewstore import read_meta
 from novelview.errors import NovelviewError
 
+COPYLEFT = ("GPL", "Free Art")  # share-alike: what is made from the models takes their licence
 CHANGES = ("turned upright and front-facing, scaled to a unit sphere and rendered to images by novelview; "
            "nothing else was changed")
 
@@ -42,6 +43,10 @@ def attribution_markdown(meta: dict, data_name: str) -> str:
         lines += [f"## {library}: {first['licence']}{link}", ""]
         if first.get("licence_notice"):
             lines += [f"Library licence notice: {first['licence_notice']}", ""]
+        if first["licence"].startswith(COPYLEFT):
+            lines += [f"Copyleft ({first['licence']}): weights trained on these models, and images made from them, "
+                      "are works derived from them; share them under the same licence. novelview's shipped "
+                      "weights (MIT) never train on them: they are its test sets of unseen real objects.", ""]
         if first["licence"].startswith("CC0"):
             lines += ["CC0 (public domain): credit is not required; the models are listed as a courtesy.", ""]
         lines += ["| model | creator | catalogue id | licence |", "|---|---|---|---|"]
