@@ -33,3 +33,18 @@ def test_the_suite_scores_each_protocol_beside_the_baselines_and_skips_what_is_m
 def test_an_unknown_set_names_the_known_ones():
     with pytest.raises(NovelviewError, match="unknown test set 'mars': choose from procedural, sh3d, flightgear, torcs"):
         suite.find_sets(["mars"])
+
+
+def test_the_command_line_scores_a_set_given_by_folder_and_refuses_a_bad_set_data(tiny_dataset_64, tmp_path):
+    from click.testing import CliRunner
+
+    from novelview.cli import cli
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["suite", "--model", "pose_encoder", "--set", "procedural", "--set-data",
+                                      f"procedural={tiny_dataset_64}", "--max-pairs", "8", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "| procedural | elevation 0 | pose_encoder |" in (out / "summary.md").read_text()
+    for bad in ("procedural", "mars=somewhere"):
+        result = CliRunner().invoke(cli, ["suite", "--model", "default", "--set-data", bad, "--out", str(out)])
+        assert isinstance(result.exception, NovelviewError)

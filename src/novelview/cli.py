@@ -210,6 +210,34 @@ def serve(host, port, model_spec) -> None:
     run_server(host, port, model_spec)
 
 
+@cli.command()
+@click.option("--model", "model_specs", multiple=True, required=True,
+              help="shipped name, NAME+mirror, or export folder; repeat to compare")
+@click.option("--data-root", type=click.Path(path_type=Path), default=Path("data/suite"), show_default=True,
+              help="where each test set is rendered once (data-root/NAME), and found again")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/suite"), show_default=True)
+@click.option("--set", "set_names", multiple=True, help="only these test sets (procedural, sh3d, flightgear, torcs)")
+@click.option("--set-data", "set_data", multiple=True, metavar="NAME=DIR", help="score set NAME on data set DIR")
+@click.option("--max-pairs", type=int, default=None, help="seeded sample of at most N pairs per set and protocol")
+@click.option("--workers", type=int, default=0, help="render processes (default: all cores)")
+def suite(model_specs, data_root, out, set_names, set_data, max_pairs, workers) -> None:
+    """Every test set at hand (procedural, Sweet Home 3D test split, FlightGear, TORCS), each
+    rendered once, scored with two protocols beside the baselines; summary.md and summary.csv
+    give L1 as a ratio of copying the input on the same pairs. Sets not installed are skipped."""
+    from novelview.suite import find_sets, run_suite
+
+    overrides = {}
+    for item in set_data:
+        name, sep, folder = item.partition("=")
+        if not sep or not name or not folder:
+            raise NovelviewError(f"--set-data {item!r}: write NAME=DIR, e.g. sh3d=data/library/sh3d")
+        overrides[name] = Path(folder)
+    find_sets(list(overrides))  # an unknown NAME is one line listing the sets
+    run_suite(list(model_specs), data_root, out, list(set_names) or None, overrides, max_pairs, workers,
+              log=click.echo)
+    click.echo(f"wrote {out / 'summary.md'} and {out / 'summary.csv'}")
+
+
 for command in DATA_COMMANDS:
     cli.add_command(command)
 
