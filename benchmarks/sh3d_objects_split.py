@@ -8,6 +8,10 @@ they had, so the test figures measured on that set stay comparable.
 
     python benchmarks/sh3d_objects_split.py            # rewrite the shipped file
     python benchmarks/sh3d_objects_split.py --check    # say whether the shipped file is up to date
+    python benchmarks/sh3d_objects_split.py --cc-train runs/sh3d_cc_split.json   # for --split-file
+
+``--cc-train FILE`` writes the shipped split with the copyleft (GPL) models left out of train and
+val, as the shipped weights train: their test part is the shipped one, whole.
 """
 
 from __future__ import annotations
@@ -58,10 +62,25 @@ def stratified_split() -> dict[str, list[str]]:
     return {part: sorted(ids) for part, ids in parts.items()}
 
 
+def write_cc_train(out: Path) -> None:
+    """The shipped split, train and val without the models whose licence is copyleft."""
+    shipped = json.loads(OUT.read_text())
+    copyleft = {ref.model_id for ref in list_models("sh3d::objects") if ref.info.get("licence", "").startswith("GPL")}
+    split = {part: [m for m in ids if part == "test" or m not in copyleft] for part, ids in shipped.items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(split, indent=1) + "\n")
+    print(json.dumps({"wrote": str(out), **{part: len(ids) for part, ids in split.items()},
+                      "copyleft_left_out": len(copyleft - set(split["test"]))}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the shipped file instead of writing it")
+    parser.add_argument("--cc-train", type=Path, help="write the split without GPL models in train and val here")
     args = parser.parse_args()
+    if args.cc_train:
+        write_cc_train(args.cc_train)
+        return
     split = stratified_split()
     text = json.dumps(split, indent=1) + "\n"
     sizes = {part: len(ids) for part, ids in split.items()}
