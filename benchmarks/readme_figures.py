@@ -1,4 +1,4 @@
-"""Every README figure of the shipped default model, measured again in one command.
+"""Every figure of the shipped default model in the README and docs/results.md, measured again in one command.
 
     python benchmarks/readme_figures.py [--out runs/readme_figures] [--threads 2] [--images]
 

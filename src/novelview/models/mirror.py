@@ -9,7 +9,7 @@ object, symmetric or not. Averaging the two guesses lowers the error of the part
 unsure of (the hidden side) and leaves alone what both agree on. What it costs: two predictions
 instead of one, and a slightly softer image where the guesses disagree. The one thing that does
 not mirror is the renderer's key light (above-left of the camera), so the second guess sees its
-input lit from above-right; the measured effect on the README's figures is in the README.
+input lit from above-right; the measured effect is in docs/results.md.
 """
 
 from __future__ import annotations
