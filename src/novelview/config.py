@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from novelview.config_files import resolve_config
 from novelview.errors import NovelviewError
 
 DEFAULTS: dict = {
@@ -70,7 +71,7 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> dict:
     """DEFAULTS <- the file (and its ``extends`` chain) <- ``a.b=value`` overrides (values parsed as YAML)."""
     config = copy.deepcopy(DEFAULTS)
     if path is not None:
-        config = merge(config, _read_chain(Path(path), depth=0))
+        config = merge(config, _read_chain(resolve_config(path), depth=0))
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
