@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import click
 
 from novelview.cli_data import DATA_COMMANDS
 from novelview.errors import NovelviewError, ended_early_message
+from novelview.numbers import finite_option
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,7 +24,8 @@ def cli() -> None:
 
 
 @cli.command(context_settings={"ignore_unknown_options": False})
-@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path), help="YAML under configs/")
+@click.option("--config", "config_path", required=True,
+              help="a shipped config's name (`novelview configs` lists them, e.g. flow_completion) or a YAML file")
 @click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder from `novelview render`")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="run folder")
 @click.option("--max-steps", type=int, default=None, help="stop after N optimiser steps")
@@ -82,9 +83,11 @@ def export(checkpoint, out) -> None:
 
 @cli.command()
 @click.option("--image", required=True, type=click.Path(path_type=Path), help="PNG/JPEG/... of one object")
-@click.option("--azimuth", type=float, default=None, help="turn the object by this many degrees")
-@click.option("--elevation", type=float, default=None, help="see it from this elevation (default: the input's)")
-@click.option("--source-elevation", type=float, default=None,
+@click.option("--azimuth", type=float, default=None, callback=finite_option("a rotation in degrees, e.g. 30"),
+              help="turn the object by this many degrees")
+@click.option("--elevation", type=float, default=None, callback=finite_option("degrees, e.g. 20"),
+              help="see it from this elevation (default: the input's)")
+@click.option("--source-elevation", type=float, default=None, callback=finite_option("degrees, e.g. 0"),
               help="the elevation the input was seen from (default: the lowest the model was trained at)")
 @click.option("--turntable", is_flag=True, help="a full turn as a GIF and a contact sheet")
 @click.option("--frames", type=int, default=36, show_default=True, help="views in a turntable")
@@ -109,8 +112,6 @@ def generate(image, azimuth, elevation, source_elevation, turntable, frames, out
 
     if (azimuth is None) == (not turntable):
         raise NovelviewError("give exactly one of --azimuth DEG or --turntable")
-    if azimuth is not None and not math.isfinite(azimuth):
-        raise NovelviewError(f"bad --azimuth {azimuth}: give a rotation in degrees, e.g. 30")
     if out.exists() and not out.is_dir():
         raise NovelviewError(f"--out {out} is a file, not a folder; choose another --out")
     model = load_model(model_spec or gen.DEFAULT_MODEL)
@@ -153,7 +154,8 @@ def generate(image, azimuth, elevation, source_elevation, turntable, frames, out
 @click.option("--elevations", type=click.Choice(["same", "any"]), default="same", show_default=True,
               help="any: source and target may differ in elevation")
 @click.option("--elevation-index", type=int, default=None, help="use one elevation of the set (0: the first)")
-@click.option("--grid-step", type=float, default=10.0, show_default=True, help="the training grid (offgrid pairs)")
+@click.option("--grid-step", type=float, default=10.0, show_default=True,
+              callback=finite_option("degrees, e.g. 10"), help="the training grid (offgrid pairs)")
 @click.option("--max-pairs", type=int, default=None, help="seeded sample of at most N pairs")
 @click.option("--batch-size", type=int, default=256, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -208,6 +210,17 @@ def serve(host, port, model_spec) -> None:
 
     click.echo(f"serving on http://{host}:{port} (Ctrl+C stops it)")
     run_server(host, port, model_spec)
+
+
+@cli.command()
+def configs() -> None:
+    """List the configs shipped in the package: a name for --config and what it is for."""
+    from novelview.config_files import config_names, describe
+
+    names = config_names()
+    width = max(len(n) for n in names) + 2
+    for name in names:
+        click.echo(f"{name.ljust(width)}{describe(name)}")
 
 
 @cli.command()

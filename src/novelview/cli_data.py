@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from novelview.errors import NovelviewError
+from novelview.numbers import finite_option
 
 
 def _parse_shard(text: str) -> tuple[int, int]:
@@ -39,6 +40,7 @@ def _parse_elevations(text: str) -> tuple[float, ...]:
 @click.option("--azimuths", type=int, default=36, show_default=True)
 @click.option("--elevations", default="0", show_default=True, help="degrees, comma-separated, e.g. 0,10,20,30")
 @click.option("--azimuth-jitter", type=float, default=0.0, show_default=True,
+              callback=finite_option("degrees, e.g. 10"),
               help="offset each view's azimuth by a seeded draw in [-DEG/2, DEG/2] (recorded per view)")
 @click.option("--depth/--no-depth", default=True, show_default=True, help="also store per-pixel depth (depth.npy)")
 @click.option("--supersample", type=int, default=3, show_default=True, help="rays per pixel side")
@@ -50,8 +52,10 @@ def _parse_elevations(text: str) -> tuple[float, ...]:
 @click.option("--list", "list_only", is_flag=True, help="print the models the source would take, then stop")
 @click.option("--shard", default="0/1", show_default=True, help="render only shard K of N (merge with `novelview merge`)")
 @click.option("--val-share", type=float, default=0.05, show_default=True,
+              callback=finite_option("a share from 0 to 1, e.g. 0.05"),
               help="share of the models for validation (seeded; best checkpoint and samples need some)")
-@click.option("--test-share", type=float, default=0.2, show_default=True)
+@click.option("--test-share", type=float, default=0.2, show_default=True,
+              callback=finite_option("a share from 0 to 1, e.g. 0.2"))
 @click.option("--split-file", default=None, help="JSON {train: [model ids], val: [...], test: [...]}")
 @click.option("--png", is_flag=True, help="also write every view as PNG")
 @click.option("--overwrite", is_flag=True, help="replace a data set made with other settings")
@@ -135,7 +139,8 @@ def sheet(data, out, per_category, azimuth_step, split) -> None:
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--repair", is_flag=True, help="repair what can be repaired without losing anything")
 def doctor(folder, repair) -> None:
-    """Check a data set, an unfinished render or a run folder: what is damaged, and how to repair it."""
+    """Check a data set, an unfinished render, a run folder or a model export folder: what is damaged,
+    and how to repair it."""
     from novelview.doctor import examine
 
     report = examine(folder, repair=repair)
@@ -143,7 +148,9 @@ def doctor(folder, repair) -> None:
         click.echo(line)
     left = len(report.problems)
     if left:
-        hint = "" if repair else "; `novelview doctor --repair` repairs what it safely can"
+        # --repair is offered only where it can do something (never for a model's weights, say)
+        repairable = any(f.repair for f in report.problems)
+        hint = "" if repair or not repairable else "; `novelview doctor --repair` repairs what it safely can"
         raise NovelviewError(f"{folder}: {left} problem(s) found, each with its fix above{hint}")
     click.echo(f"{folder}: no problems found")
 

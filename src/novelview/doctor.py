@@ -1,4 +1,4 @@
-"""``novelview doctor DIR``: check a data set, an unfinished render or a run folder, and repair it.
+"""``novelview doctor DIR``: check a data set, an unfinished render, a run or export folder; repair it.
 
 Each check yields a Finding: a file, what is wrong with it (or that it is fine), what the user can
 run, and, where it is safe, a repair that ``--repair`` applies. Safe means nothing valid is lost:
@@ -69,6 +69,8 @@ def folder_kind(folder: Path) -> str | None:
         return "export folder"
     if any((folder / name).exists() for name in ("settings.json", "meta.json", "views.npy", "parts")):
         return "data set folder"
+    if (folder / "config.json").exists():  # an export folder that lost its weights file
+        return "export folder"
     return None
 
 
@@ -76,13 +78,14 @@ def examine(folder: str | Path, repair: bool = False) -> Report:
     """Check ``folder``; with ``repair``, apply the safe repairs, then check again."""
     folder = Path(folder)
     if not folder.exists():
-        raise NovelviewError(f"{folder} does not exist: give a data set folder or a run folder")
+        raise NovelviewError(f"{folder} does not exist: give a data set folder, a run folder or a model export folder")
     if not folder.is_dir():
         raise NovelviewError(f"{folder} is a file: give the folder it is in (a data set folder or a run folder)")
     kind = folder_kind(folder)
     if kind is None:
-        raise NovelviewError(f"{folder} is not a data set, render or run folder (no settings.json, meta.json, "
-                             "views.npy, parts/, config.yaml, checkpoints/ or model.safetensors)")
+        raise NovelviewError(f"{folder} is not a data set, render or run folder, nor a model export folder (no "
+                             "settings.json, meta.json, views.npy, parts/, config.yaml, checkpoints/, config.json "
+                             "or model.safetensors)")
     check = _checker(kind)
     findings = check(folder)
     if not repair or not any(f.problem and f.repair for f in findings):

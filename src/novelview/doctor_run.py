@@ -1,4 +1,5 @@
-"""Doctor checks of a run folder (config.yaml, checkpoints/, export/) and of an export folder.
+"""Doctor checks of a run folder (config.yaml, checkpoints/, export/) and of an export folder (its
+files, then the model loaded from them as ``novelview.models.io.load_model`` loads it).
 
 Checkpoints are opened with ``torch.load(weights_only=True)`` only: a file that needs more than
 tensors and plain containers is reported, never unpickled, so a planted payload cannot run. A
@@ -83,6 +84,12 @@ def checkpoint_problem(path: Path) -> str | None:
         return f"damaged (truncated or not a checkpoint: {type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
         return "not a training checkpoint (no state_dict)"
+    # A diverged run checkpoints NaN weights as readily as sound ones; resuming or exporting them is no use.
+    bad = [k for k, v in checkpoint["state_dict"].items()
+           if torch.is_tensor(v) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        return (f"holds weights that are not finite numbers (NaN or infinite values in {len(bad)} tensor(s), "
+                f"e.g. {bad[0]}: the run diverged)")
     return None
 
 
@@ -104,17 +111,53 @@ def _check_checkpoint(path: Path, run: Path) -> Finding:
 
 
 def check_export_folder(folder: Path, run: Path | None = None) -> list[Finding]:
-    """config.json readable JSON, model.safetensors complete and readable to the last tensor."""
+    """config.json sound and ours, model.safetensors complete to the last tensor, and the model
+    loaded from both as ``load_model`` would: weights that fit the config, floating-point, finite."""
     best = run / "checkpoints" / "best.ckpt" if run is not None else None
     again = (f"export again: `novelview export --checkpoint {best if best.exists() else best.with_name('last.ckpt')} "
-             f"--out {folder}`" if best is not None else "export the model again from its checkpoint")
-    config, problem = load_json(folder / "config.json")
-    findings = [Finding(folder / "config.json", None if problem is None else
-                        problem if problem == "missing" else f"damaged ({problem})", again if problem else "",
+             f"--out {folder}`" if best is not None else "export the model again from a sound checkpoint "
+             f"(`novelview export --checkpoint RUN/checkpoints/best.ckpt --out {folder}`), or train again")
+    config_path, weights_path = folder / "config.json", folder / "model.safetensors"
+    config, problem = _export_config(config_path)
+    weights_problem, detail = safetensors_problem(weights_path), ""
+    if problem is None and weights_problem is None:
+        where, why, detail = _load_problem(folder)
+        if where == weights_path:
+            weights_problem = why
+        else:
+            problem = why
+    findings = [Finding(config_path, problem, again if problem else "",
                         detail=f"model {config.get('model', config.get('name', '?'))}" if config else "")]
-    findings.append(Finding(folder / "model.safetensors", safetensors_problem(folder / "model.safetensors"), again))
-    findings[-1].fix = again if findings[-1].problem else ""
+    findings.append(Finding(weights_path, weights_problem, again if weights_problem else "", detail=detail))
     return findings
+
+
+def _export_config(path: Path) -> tuple[dict | None, str | None]:
+    """(config, None) or (None, 'missing' / 'damaged (...)'); a giant file is not read."""
+    from novelview.models.io import CONFIG_LIMIT
+
+    if path.is_file() and path.stat().st_size > CONFIG_LIMIT:
+        return None, (f"damaged (not a model config: {path.stat().st_size / 2**20:.1f} MiB, where a model's "
+                      "config.json is under 2 KiB; it was not read)")
+    config, problem = load_json(path)
+    return config, (None if problem is None else problem if problem == "missing" else f"damaged ({problem})")
+
+
+def _load_problem(folder: Path) -> tuple[Path | None, str | None, str]:
+    """Load the model as generate and evaluate would: (file at fault, what is wrong, detail when sound)."""
+    from novelview.errors import NovelviewError
+    from novelview.models.io import ModelFileError, load_model
+
+    try:
+        model = load_model(folder)
+    except ModelFileError as exc:  # worded to follow the path ("is ...", "holds ..."): here it follows "NAME: "
+        return exc.path, exc.problem.removeprefix("is "), ""
+    except NovelviewError as exc:  # options the model cannot take: the config's doing
+        return folder / "config.json", f"cannot be loaded: {exc}", ""
+    except Exception as exc:  # doctor reports, never a traceback
+        return folder / "config.json", f"cannot be loaded ({type(exc).__name__}: {str(exc)[:160]})", ""
+    count = sum(p.numel() for p in model.parameters())
+    return None, None, f"loads as a {model.model_name} model, {count / 1e6:.2f} M parameters, all finite"
 
 
 def safetensors_problem(path: Path) -> str | None:

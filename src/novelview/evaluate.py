@@ -31,6 +31,7 @@ from novelview.data.pairs import MODES, Pairs, PairTable
 from novelview.data.store import ViewStore
 from novelview.errors import NovelviewError
 from novelview.models.io import load_model, resolve
+from novelview.numbers import require_finite
 from novelview.predictors import ModelPredictor, baselines
 from novelview.data.files import folder_lock, write_text_atomic
 from novelview.report import write_csv
@@ -131,6 +132,9 @@ def evaluate(data_dir, models: list[str], out_dir, split: str = "test", pairs: s
         raise NovelviewError("batch_size and max_pairs must be at least 1")
     if pairs not in (*MODES, "offgrid"):
         raise NovelviewError(f"unknown pairs {pairs!r}: choose from {', '.join(MODES)}, offgrid")
+    require_finite("grid_step", grid_step, "degrees, e.g. 10")
+    if grid_step <= 0:  # the off-grid test divides by it
+        raise NovelviewError(f"grid_step (--grid-step) must be above 0 degrees, e.g. 10, not {grid_step:g}")
     started = time.perf_counter()
     store = ViewStore(data_dir)
     mode = "from_zero" if pairs == "offgrid" else pairs
@@ -172,6 +176,8 @@ def evaluate(data_dir, models: list[str], out_dir, split: str = "test", pairs: s
 
         for baseline in rows:
             results["baselines"][baseline.label] = {"pairs": pairs, **run(baseline, requested, baseline.label)}
+            if hasattr(baseline, "mean_of"):  # what the mean view averaged (no training split: the scored models)
+                results["baselines"][baseline.label]["mean_of"] = baseline.mean_of(table.models, split)
         pair_sets = {}
         for spec, predictor in predictors:
             mask = predictor.supports(requested)

@@ -9,6 +9,7 @@ import torch
 
 from novelview.data.pairs import Pairs
 from novelview.images import make_grid, to_uint8
+from novelview.report import baseline_name
 
 
 def plot_error_by_angle(path: Path, results: dict, title: str) -> None:
@@ -20,7 +21,7 @@ def plot_error_by_angle(path: Path, results: dict, title: str) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     rows = [(label, r, "-") for label, r in results["models"].items()]
-    rows += [(f"baseline: {label}", r, "--") for label, r in results.get("baselines", {}).items()]
+    rows += [(baseline_name(label, r), r, "--") for label, r in results.get("baselines", {}).items()]
     for label, r, style in rows:
         keys = sorted(r["by_rotation"], key=float)
         xs = [float(k) for k in keys]

@@ -10,6 +10,7 @@ from PIL import Image
 
 from novelview.errors import NovelviewError
 from novelview.images import composite_on_white, make_grid, to_model_input, to_uint8
+from novelview.numbers import require_finite
 from novelview.photo import PreparedPhoto, prepare_photo, read_picture
 
 DEFAULT_MODEL = "default"
@@ -57,6 +58,10 @@ def generate_views(model, image_rgb: np.ndarray, rotations_deg, elevation_deg: f
     """(H, W, 3) uint8 and K rotations (degrees) -> (K, H, W, 3) uint8 views, in one batch, seen at
     ``elevation_deg`` from an input seen at ``source_elevation_deg`` (defaults: see ``predict``)."""
     rotations = torch.as_tensor(list(rotations_deg), dtype=torch.float64)
+    # Named here by this function's own arguments; predict would name its own.
+    require_finite("rotations_deg", rotations, "rotations in degrees, e.g. [30, 90]")
+    require_finite("elevation_deg", elevation_deg, "degrees, e.g. 20")
+    require_finite("source_elevation_deg", source_elevation_deg, "degrees, e.g. 0")
     source = to_model_input(image_rgb[None]).expand(len(rotations), -1, -1, -1)
     with torch.no_grad():
         output = model.predict(source, rotations, elevation_deg, source_elevation_deg)

@@ -37,13 +37,19 @@ def metric_rows(results: dict) -> tuple[list[str], list[list[str]]]:
         pairs = f"{entry['n_pairs']}" + ("" if entry.get("pairs") == results["settings"]["pairs"] else f" ({entry['pairs']})")
         rows.append([name, pairs, *[M.METRICS[n].format(entry["overall"].get(n)) for n in names]])
     for label, entry in results["baselines"].items():
-        rows.append([f"baseline: {label}", str(entry["n_pairs"]),
+        rows.append([baseline_name(label, entry), str(entry["n_pairs"]),
                      *[M.METRICS[n].format(entry["overall"].get(n)) for n in names]])
     return header, rows
 
 
+def baseline_name(label: str, entry: dict) -> str:
+    """'baseline: mean_view', with what was averaged when it is not a training split (see MeanView)."""
+    note = entry.get("mean_of", {}).get("note")
+    return f"baseline: {label}" + (f" ({note})" if note else "")
+
+
 def category_rows(results: dict, metric: str = "l1_full") -> tuple[list[str], list[list[str]]]:
-    entries = {**results["models"], **{f"baseline: {k}": v for k, v in results["baselines"].items()}}
+    entries = {**results["models"], **{baseline_name(k, v): v for k, v in results["baselines"].items()}}
     categories = sorted({c for e in entries.values() for c in e.get("by_category", {})})
     rows = [[name, *[M.METRICS[metric].format(e.get("by_category", {}).get(c, {}).get(metric)) for c in categories]]
             for name, e in entries.items()]

@@ -84,7 +84,7 @@ def run_suite(models: list[str], data_root: Path, out: Path, sets: list[str] | N
     if not models:
         raise NovelviewError("give at least one --model")
     overrides = data_overrides or {}
-    rows, skipped = [], []
+    rows, skipped, notes = [], [], {}
     for test_set in find_sets(sets):
         folder = Path(overrides.get(test_set.name) or Path(data_root) / test_set.name)
         reason = None if test_set.name in overrides else prepare_set(test_set, folder, workers, log)
@@ -97,7 +97,10 @@ def run_suite(models: list[str], data_root: Path, out: Path, sets: list[str] | N
             results = evaluate(folder, models, target, pairs="from_zero", max_pairs=max_pairs, progress=False,
                                **options)
             rows += summary_rows(test_set.name, protocol, results)
-    write_summary(Path(out), rows, skipped)
+            note = results["baselines"].get("mean_view", {}).get("mean_of", {}).get("note")
+            if note:  # a test-only set: its mean view is the mean of the very models scored
+                notes[test_set.name] = f"mean_view is the mean view {note}"
+    write_summary(Path(out), rows, skipped, notes)
     return rows
 
 
@@ -121,7 +124,7 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def write_summary(out: Path, rows: list[dict], skipped: list[tuple[str, str]]) -> None:
+def write_summary(out: Path, rows: list[dict], skipped: list[tuple[str, str]], notes: dict | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, SUMMARY_COLUMNS)
@@ -130,5 +133,6 @@ def write_summary(out: Path, rows: list[dict], skipped: list[tuple[str, str]]) -
     write_text_atomic(out / "summary.csv", buffer.getvalue())
     lines = ["| " + " | ".join(SUMMARY_COLUMNS) + " |", "|" + "---|" * len(SUMMARY_COLUMNS)]
     lines += ["| " + " | ".join(_cell(row[c]) for c in SUMMARY_COLUMNS) + " |" for row in rows]
-    lines += ["", *(f"- {name}: skipped, {reason}" for name, reason in skipped)]
+    lines += ["", *(f"- {name}: {note}" for name, note in (notes or {}).items())]
+    lines += [*(f"- {name}: skipped, {reason}" for name, reason in skipped)]
     write_text_atomic(out / "summary.md", "\n".join(lines) + "\n")

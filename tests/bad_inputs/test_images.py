@@ -87,7 +87,7 @@ def test_an_animated_gif_uses_frame_1_and_says_so(tmp_path):
 def test_generate_refuses_a_nan_azimuth_and_an_out_file(tmp_path, novelview):
     Image.new("RGB", (64, 64), "white").save(tmp_path / "x.png")
     code, _, err = novelview("generate", "--image", tmp_path / "x.png", "--azimuth", "nan", "--out", tmp_path / "o")
-    assert_one_error(code, err, r"bad --azimuth nan")
+    assert_one_error(code, err, r"--azimuth nan is not a finite number: give a rotation in degrees, e.g. 30")
     (tmp_path / "file").write_text("keep me")
     code, _, err = novelview("generate", "--image", tmp_path / "x.png", "--azimuth", "30", "--out", tmp_path / "file")
     assert_one_error(code, err, r"--out .*file is a file, not a folder")

@@ -25,7 +25,7 @@ BASE = ["render", "--source", "procedural:mug", "--size", "16", "--azimuths", "4
     (["--azimuths", "100000"], r"--azimuths must be a whole number from 2 to 3600"),
     (["--supersample", "64"], r"--supersample must be a whole number from 1 to 16"),
     (["--shard", "3/2"], r"bad shard 3/2"),
-    (["--val-share", "nan"], r"bad split shares"),
+    (["--val-share", "nan"], r"--val-share nan is not a finite number: give a share from 0 to 1"),
 ])
 def test_bad_numbers_are_refused_before_anything_is_written(args, message, tmp_path, novelview):
     out = tmp_path / "data"

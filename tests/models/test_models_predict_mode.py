@@ -13,6 +13,9 @@ from novelview.models import MODELS, build_model
 
 torch.set_num_threads(1)
 
+# depth_warp splats with exp(-10 x depth) weights: the 1e-7 differences between a convolution run on
+# a batch and on one image (the library picks other kernels) come out near 1e-5 in the warp.
+TOLERANCE = {"depth_warp": 1e-4}
 SMALL = {"flow": {"width": 0.5}, "flow_visibility": {"width": 0.5},
          "flow_completion": {"width": 0.5, "completion_width": 0.5}}
 
@@ -52,10 +55,10 @@ def test_an_image_gives_the_same_prediction_alone_or_in_a_batch(name, start_trai
     batch = model.predict(x, rotation)
     for i in (0, 3):
         alone = model.predict(x[i : i + 1], rotation)
-        assert torch.allclose(batch[i : i + 1], alone, atol=1e-5), f"image {i} depends on its batch mates"
+        assert torch.allclose(batch[i : i + 1], alone, atol=TOLERANCE.get(name, 1e-5)), f"image {i} depends on its batch mates"
     # A different batch around the same image changes nothing either.
     other = torch.cat([x[:1], -x[1:]])
-    assert torch.allclose(model.predict(other, rotation)[0], batch[0], atol=1e-5)
+    assert torch.allclose(model.predict(other, rotation)[0], batch[0], atol=TOLERANCE.get(name, 1e-5))
 
 
 @pytest.mark.parametrize("name", ["pose_encoder", "pose_gan"])

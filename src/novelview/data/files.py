@@ -46,7 +46,7 @@ def load_json(path: Path, expect: type = dict):
         return None, "empty, 0 bytes"
     try:
         value = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         return None, f"not valid JSON: {exc}"
     if not isinstance(value, expect):
         return None, f"holds a JSON {type(value).__name__}, not a {expect.__name__}"

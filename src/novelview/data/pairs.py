@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from novelview.data.store import ViewStore
+from novelview.data.viewstore import ViewStore
 from novelview.errors import NovelviewError
 
 MODES = ("fixed", "from_zero", "all")

@@ -15,11 +15,10 @@ Conventions (tested in tests/data/test_render.py):
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
-from embreex import rtcore_scene
-from embreex.mesh_construction import TriangleMesh
 
 from novelview.data.camera import orbit_camera, pixel_rays
 from novelview.data.surface import Surface
@@ -62,6 +61,20 @@ class RenderSettings:
         d = asdict(self)
         d["elevations"] = list(self.elevations)
         return d
+
+    def number_problem(self) -> str | None:
+        """Why these numbers would render nonsense (NaN, infinite, out of range), or None: comparisons
+        with NaN are all False, so each check is written to fail on it."""
+        if not self.elevations or not all(math.isfinite(e) and -90 <= e <= 90 for e in self.elevations):
+            shown = ",".join(f"{e:g}" for e in self.elevations)
+            return f"bad --elevations {shown!r}: use finite degrees from -90 to 90, e.g. 0,10,20"
+        if not (math.isfinite(self.azimuth_jitter) and 0 <= self.azimuth_jitter < 360):
+            return f"--azimuth-jitter must be in [0, 360) degrees, not {self.azimuth_jitter:g}"
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                return f"render setting {f.name} {value:g} is not a finite number: give one, e.g. {f.default:g}"
+        return None
 
 
 def srgb_to_linear(c: np.ndarray) -> np.ndarray:
@@ -121,6 +134,11 @@ class Renderer:
         self.key_light = settings.key_light if light is None else light.key_light
         self.key_direction = KEY_LIGHT_DIRECTION if light is None else (
             np.asarray(light.key_direction) / np.linalg.norm(light.key_direction))
+        # embree is imported here, not with the module: readers of data sets (training, evaluation)
+        # use RenderSettings from this module and should not load a ray tracer.
+        from embreex import rtcore_scene
+        from embreex.mesh_construction import TriangleMesh
+
         self.scene = rtcore_scene.EmbreeScene()
         TriangleMesh(self.scene, vertices.astype(np.float32), surface.faces.astype(np.int32))
 

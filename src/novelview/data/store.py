@@ -23,7 +23,6 @@ is checked before rendering and before views.npy is assembled. Assembly lives in
 from __future__ import annotations
 
 import hashlib
-import math
 import multiprocessing as mp
 import os
 import shutil
@@ -118,9 +117,8 @@ def check_job(job: RenderJob) -> None:
         value = getattr(st, name)
         if not (isinstance(value, int) and low <= value <= high):
             raise NovelviewError(f"--{name} must be a whole number from {low} to {high} (got {value})")
-    if not st.elevations or not all(math.isfinite(e) and -90 <= e <= 90 for e in st.elevations):
-        shown = ",".join(f"{e:g}" for e in st.elevations)
-        raise NovelviewError(f"bad --elevations {shown!r}: use finite degrees from -90 to 90, e.g. 0,10,20")
+    if st.number_problem():  # elevations, jitter, and every other float of the settings
+        raise NovelviewError(st.number_problem())
     if job.models is not None and job.models < 1:
         raise NovelviewError(f"--models must be 1 or more (got {job.models}); leave it out for every model")
     if job.workers < 0:

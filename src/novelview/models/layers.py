@@ -7,6 +7,7 @@ from torch import nn
 
 from novelview.errors import NovelviewError
 from novelview.models.poses import PoseEncoding
+from novelview.numbers import require_finite
 
 
 def down(in_ch: int, out_ch: int, kernel: int = 3, batch_norm: bool = False) -> nn.Sequential:
@@ -126,6 +127,12 @@ class ViewSynthesisModel(nn.Module):
         if elevation_deg is None:
             elevation_deg = source_elevation_deg
         angles = [_as_batch(v, n) for v in (azimuth_deg, source_elevation_deg, elevation_deg)]
+        # A NaN or infinite angle would pass the pose checks (every comparison with NaN is False)
+        # and draw a NaN image, or a one-hot of an arbitrary rotation: refuse it by name.
+        for name, values, example in (("azimuth_deg", angles[0], "a rotation in degrees, e.g. 30"),
+                                      ("source_elevation_deg", angles[1], "degrees, e.g. 0"),
+                                      ("elevation_deg", angles[2], "degrees, e.g. 20")):
+            require_finite(name, values, example)
         rotation = angles[0] % 360.0
         self.pose.check(self.model_name, rotation, angles[1], angles[2])
         code = self.encode_pose(rotation, angles[1], angles[2]).to(source_images.device, source_images.dtype)

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from novelview.data.batches import FileViews, PairBatches, ResidentViews, pack, read_pixels, to_training_batch
 from novelview.data.order import PassSampler
 from novelview.data.pairs import PairTable
-from novelview.data.store import ViewStore
+from novelview.data.viewstore import ViewStore
 from novelview.data.visibility import true_visibility
 from novelview.errors import NovelviewError
 
