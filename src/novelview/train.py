@@ -72,7 +72,7 @@ def _check_devices(trainer: dict) -> None:
 
 
 def build_trainer(config: dict, out: Path, has_val: bool, stop: GracefulStop | None = None,
-                  items_per_pass: int | None = None) -> L.Trainer:
+                  items_per_pass: int | None = None, monitor: tuple[str, str] = ("val/l1", "min")) -> L.Trainer:
     t = config["trainer"]
     per_item = t["steps_per_fetch"]  # Lightning counts loader items; the config counts optimiser steps
     interval = t["val_check_interval"]
@@ -81,13 +81,14 @@ def build_trainer(config: dict, out: Path, has_val: bool, stop: GracefulStop | N
         if items_per_pass:  # Lightning refuses an interval longer than a pass: validate each pass instead
             interval = min(interval, items_per_pass)
     # ``last`` is rewritten at every epoch end / validation (and by ``train`` when fit returns); a
-    # second callback keeps the best by validation L1 (Lightning refreshes a monitoring callback's
+    # second callback keeps the best by the objective's monitor, validation L1 unless it names another
+    # (Lightning refreshes a monitoring callback's
     # last.ckpt only on improvement, so one callback cannot do both).
     callbacks = [ModelCheckpoint(dirpath=out / "checkpoints", filename="last", save_top_k=1,
                                  enable_version_counter=False),
                  TQDMProgressBar(refresh_rate=max(1, t["log_every_n_steps"] // per_item))]
     if has_val:
-        callbacks.insert(0, ModelCheckpoint(dirpath=out / "checkpoints", monitor="val/l1", mode="min",
+        callbacks.insert(0, ModelCheckpoint(dirpath=out / "checkpoints", monitor=monitor[0], mode=monitor[1],
                                             save_top_k=1, filename="best", enable_version_counter=False))
     if t["save_every_n_steps"]:
         callbacks.append(ModelCheckpoint(dirpath=out / "checkpoints", filename="step_{step}", save_top_k=-1,
@@ -137,7 +138,8 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
     L.seed_everything(config["seed"], workers=True, verbose=False)
     data, module = prepare(config, data_dir)
     stop = GracefulStop()
-    trainer = build_trainer(config, out, data.val_table is not None, stop, data.items_per_pass())
+    trainer = build_trainer(config, out, data.val_table is not None, stop, data.items_per_pass(),
+                            module.objective.MONITOR)
     with ExitStack() as held:
         if trainer.is_global_zero:
             out.mkdir(parents=True, exist_ok=True)
@@ -177,11 +179,14 @@ def _fit_and_export(trainer, module, data, data_dir, out: Path, last: Path, star
                              "nothing was learnt, so nothing was exported")
     result = {"out": str(out), "global_step": trainer.global_step}
     if trainer.is_global_zero:
-        watch = next((c for c in trainer.checkpoint_callbacks if getattr(c, "monitor", None) == "val/l1"), None)
+        monitor = module.objective.MONITOR[0]
+        watch = next((c for c in trainer.checkpoint_callbacks if getattr(c, "monitor", None) == monitor), None)
         best = (watch.best_model_path if watch is not None else "") or str(last)
         export = export_checkpoint(best, out / "export", data_dir=str(data_dir))
         score = watch.best_model_score if watch is not None else None
-        result.update(export=str(export), best_checkpoint=best, val_l1=None if score is None else float(score))
+        score = None if score is None else float(score)
+        result.update(export=str(export), best_checkpoint=best, monitor=monitor, best_score=score,
+                      val_l1=score if monitor == "val/l1" else None)
     return result
 
 

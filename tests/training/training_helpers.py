@@ -67,7 +67,7 @@ def mark_discriminator(module) -> None:
 def fit(config: dict, data_dir: Path, out: Path):
     """prepare + build_trainer + fit, as ``train`` does, but handing back the trained module."""
     data, module = prepare(config, data_dir)
-    trainer = build_trainer(config, out, data.val_table is not None)
+    trainer = build_trainer(config, out, data.val_table is not None, monitor=module.objective.MONITOR)
     trainer.fit(module, datamodule=data)
     return data, module, trainer
 

@@ -35,6 +35,11 @@ class Objective(nn.Module):
     objective_name = "base"
     OPTIONS: dict = {}
     needs: frozenset = frozenset()
+    # The validation metric that picks the best checkpoint (what is exported), and its direction;
+    # an objective that optimises something else may name another logged val/ metric.
+    MONITOR: tuple[str, str] = ("val/l1", "min")
+    # The training log averaged over each epoch (train/<key>_epoch), when the step's logs have it.
+    PROGRESS = "l1"
 
     def __init__(self, model, options: dict, optim: dict):
         super().__init__()

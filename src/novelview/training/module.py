@@ -96,7 +96,9 @@ class SynthesisModule(L.LightningModule):
             values = {f"train/{k}": float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in logs.items()}
             for logger in self.loggers:
                 logger.log_metrics({**values, "epoch": self.current_epoch}, step=self.global_step)
-            self.log("train/l1_epoch", logs["l1"], on_step=False, on_epoch=True, batch_size=size)
+            progress = self.objective.PROGRESS
+            if progress in logs:
+                self.log(f"train/{progress}_epoch", logs[progress], on_step=False, on_epoch=True, batch_size=size)
 
     # The objectives draw soft labels and dropout masks from torch's generators: keep their state in
     # the checkpoint so that a resumed run draws what an uninterrupted one would have.
