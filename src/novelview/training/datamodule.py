@@ -20,11 +20,8 @@ from novelview.data.batches import FileViews, PairBatches, ResidentViews, pack, 
 from novelview.data.order import PassSampler
 from novelview.data.pairs import PairTable
 from novelview.data.viewstore import ViewStore
-from novelview.data.visibility import true_visibility
 from novelview.errors import NovelviewError
-
-
-DEPTH_NEEDS = frozenset({"visibility", "depth"})  # batch extras made from the rendered depth
+from novelview.training.batch_extras import extras_for
 
 
 class PairDataModule(L.LightningDataModule):
@@ -41,7 +38,8 @@ class PairDataModule(L.LightningDataModule):
                                  f"trainer.steps_per_fetch={config['trainer']['steps_per_fetch']}): render more models "
                                  "or lower the batch size")
         if self.uses_depth and store.depth is None:
-            raise NovelviewError(f"the model needs depth ({', '.join(sorted(self.needs & DEPTH_NEEDS))}), but "
+            depth_extras = [e.name for e in self.extras if e.reads_depth]
+            raise NovelviewError(f"the model needs depth ({', '.join(depth_extras)}), but "
                                  f"{self.data_dir} was rendered without depth.npy: render it again with this "
                                  "version (depth is on by default)")
         self.val_table = None
@@ -53,8 +51,13 @@ class PairDataModule(L.LightningDataModule):
         self.views = self.depth = None  # ResidentViews when the views live on the accelerator
 
     @property
+    def extras(self):
+        """The batch extras the model and objective need (``batch_extras``), checked by name."""
+        return extras_for(self.needs)
+
+    @property
     def uses_depth(self) -> bool:
-        return bool(self.needs & DEPTH_NEEDS)
+        return any(extra.reads_depth for extra in self.extras)
 
     # -- where the views live --
     def setup(self, stage: str) -> None:
@@ -98,7 +101,8 @@ class PairDataModule(L.LightningDataModule):
             self.sampler.resume(*self._resume_at)
         files = None if self.resident else FileViews(self.store.views)
         depth = None if self.resident or not self.uses_depth else FileViews(self.store.depth)
-        batches = PairBatches(self.table, self.sampler, files, depth, "negatives" in self.needs, self.config["seed"])
+        negatives = any(extra.gathers_negatives for extra in self.extras)
+        batches = PairBatches(self.table, self.sampler, files, depth, negatives, self.config["seed"])
         cuda = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
         # Its own generator: a loader draws a seed from torch's global one at every new pass otherwise,
         # and a resumed run (which starts a pass the uninterrupted one was in) would draw differently.
@@ -122,12 +126,11 @@ class PairDataModule(L.LightningDataModule):
 
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
         out = to_training_batch(batch, self.views, self.depth)
-        if "visibility" in self.needs and "source_depth" in out:
-            settings = self.store.settings
-            out["visibility"] = true_visibility(
-                out["source_depth"], out["target_depth"], out["source_azimuth"], out["source_elevation"],
-                out["target_azimuth"], out["target_elevation"], settings.camera_distance, settings.margin)
-        if "depth" not in self.needs:  # the depth maps are large: keep them only for who asked
+        extras = self.extras
+        for extra in extras:
+            if extra.add is not None:
+                extra.add(out, self.store)
+        if not any(extra.keeps_depth for extra in extras):  # the depth maps are large: keep them only for who asked
             out.pop("source_depth", None)
             out.pop("target_depth", None)
         return out
