@@ -42,9 +42,12 @@ def test_the_command_line_scores_a_set_given_by_folder_and_refuses_a_bad_set_dat
 
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["suite", "--model", "pose_encoder", "--set", "procedural", "--set-data",
-                                      f"procedural={tiny_dataset_64}", "--max-pairs", "8", "--out", str(out)])
+                                      f"procedural={tiny_dataset_64}", "--max-pairs", "8", "--out", str(out),
+                                      "--no-accuracy"])
     assert result.exit_code == 0, result.output
     assert "| procedural | elevation 0 | pose_encoder |" in (out / "summary.md").read_text()
+    with open(out / "summary.csv") as f:
+        assert all(row["pose_accuracy"] == "" and row["l1"] for row in csv.DictReader(f))
     for bad in ("procedural", "mars=somewhere"):
         result = CliRunner().invoke(cli, ["suite", "--model", "default", "--set-data", bad, "--out", str(out)])
         assert isinstance(result.exception, NovelviewError)

@@ -233,7 +233,8 @@ def configs() -> None:
 @click.option("--set-data", "set_data", multiple=True, metavar="NAME=DIR", help="score set NAME on data set DIR")
 @click.option("--max-pairs", type=int, default=None, help="seeded sample of at most N pairs per set and protocol")
 @click.option("--workers", type=int, default=0, help="render processes (default: all cores)")
-def suite(model_specs, data_root, out, set_names, set_data, max_pairs, workers) -> None:
+@click.option("--no-accuracy", is_flag=True, help="skip pose and identity accuracy (much faster on large sets)")
+def suite(model_specs, data_root, out, set_names, set_data, max_pairs, workers, no_accuracy) -> None:
     """Every test set at hand (procedural, Sweet Home 3D test split, FlightGear, TORCS), each
     rendered once, scored with two protocols beside the baselines; summary.md and summary.csv
     give L1 as a ratio of copying the input on the same pairs. Sets not installed are skipped."""
@@ -247,7 +248,7 @@ def suite(model_specs, data_root, out, set_names, set_data, max_pairs, workers) 
         overrides[name] = Path(folder)
     find_sets(list(overrides))  # an unknown NAME is one line listing the sets
     run_suite(list(model_specs), data_root, out, list(set_names) or None, overrides, max_pairs, workers,
-              log=click.echo)
+              log=click.echo, accuracy=not no_accuracy)
     click.echo(f"wrote {out / 'summary.md'} and {out / 'summary.csv'}")
 
 

@@ -76,7 +76,7 @@ def prepare_set(test_set: TestSet, folder: Path, workers: int, log) -> str | Non
 
 def run_suite(models: list[str], data_root: Path, out: Path, sets: list[str] | None = None,
               data_overrides: dict[str, Path] | None = None, max_pairs: int | None = None,
-              workers: int = 0, log=print) -> list[dict]:
+              workers: int = 0, log=print, accuracy: bool = True) -> list[dict]:
     """Score ``models`` on every test set at hand; returns the summary rows (also written to
     ``out/summary.csv`` and ``out/summary.md``)."""
     from novelview.evaluate import evaluate
@@ -95,7 +95,7 @@ def run_suite(models: list[str], data_root: Path, out: Path, sets: list[str] | N
         for protocol, options in PROTOCOLS.items():
             target = Path(out) / test_set.name / protocol.replace(" ", "_")
             results = evaluate(folder, models, target, pairs="from_zero", max_pairs=max_pairs, progress=False,
-                               **options)
+                               accuracy=accuracy, **options)
             rows += summary_rows(test_set.name, protocol, results)
             note = results["baselines"].get("mean_view", {}).get("mean_of", {}).get("note")
             if note:  # a test-only set: its mean view is the mean of the very models scored
