@@ -81,6 +81,24 @@ def test_a_torcs_car_gets_its_four_wheels_where_its_xml_puts_them(tmp_path):
     assert len(loaded.surface.faces) == 2 + 4 * 8 * 32  # the strip's two triangles; per wheel: tread, 2 walls, 2 discs
 
 
+def test_torcs_wheels_wear_the_cars_wheel_picture_and_say_when_it_is_missing(tmp_path):
+    from novelview.data.render import sample_bilinear
+
+    root = _car(tmp_path / "cars")
+    (ref,) = list_models(f"torcs:{root}")
+    assert any("tex-wheel.rgb" in message for _, message in load_model(ref).notices)  # plain wheels, said
+    picture = Image.new("RGBA", (8, 8), (0, 0, 255, 255))
+    picture.paste((255, 0, 0, 255), (0, 0, 4, 4))  # the standing wheel: the top-left quarter
+    picture.save(root / "mycar" / "tex-wheel.rgb", format="SGI")
+    surface = load_model(ref).surface
+    wheel_faces = surface.face_texture == len(surface.textures) - 1  # the last wheel added
+    texture = surface.textures[-1]
+    hub_uv = surface.corner_uv[wheel_faces].reshape(-1, 2)
+    assert np.allclose(hub_uv.min(axis=0), [0.005, 0.505], atol=1e-3)  # the sides map into that quarter
+    assert np.allclose(hub_uv.max(axis=0), [0.495, 0.995], atol=1e-3)
+    assert np.allclose(sample_bilinear(texture, np.array([[0.25, 0.75]])), [[1.0, 0.0, 0.0]], atol=1e-6)
+
+
 def test_a_torcs_xml_that_declares_entities_is_refused_with_the_reason(tmp_path):
     laughs = CAR_XML.replace('<!DOCTYPE params SYSTEM "../../params.dtd">',
                              '<!DOCTYPE params [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>')

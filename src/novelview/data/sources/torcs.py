@@ -2,9 +2,12 @@
 
 PATH is a folder of car folders (``CAR/CAR.xml`` and the AC3D body it names); empty means where
 Debian puts them. TORCS draws a car's wheels itself from the car's XML, so its body files have
-none: here each wheel is added as a cylinder (dark tyre, grey rim) where the XML puts it: at
-the axle's ``xpos``, the wheel's ``ypos``, with the radius ``rim diameter / 2 + tire width x
-height-width ratio`` and the tyre's width, standing on the ground (height 0) with the body.
+none: here each wheel is added as a cylinder where the XML puts it: at the axle's ``xpos``, the
+wheel's ``ypos``, with the radius ``rim diameter / 2 + tire width x height-width ratio`` and the
+tyre's width, standing on the ground (height 0) with the body. Its sides wear the car's own
+``tex-wheel.rgb`` (the standing wheel, top-left of that image: rim, spokes and tyre wall), its tread
+is dark rubber; without that file the sides are a dark tyre wall round a grey disc, and a notice
+says so.
 
 TORCS's car frame is x forward, y left, z up; through AC3D's y-up file frame that is front +x
 and up +y in the file (the file's z points right), which is what the refs record.
@@ -15,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from novelview.data.sources.ac3d import load_ac
 from novelview.data.sources.registry import LoadedModel, ModelRef, register
@@ -30,6 +34,8 @@ WHEELS = (("Front Right Wheel", "Front Axle"), ("Front Left Wheel", "Front Axle"
           ("Rear Right Wheel", "Rear Axle"), ("Rear Left Wheel", "Rear Axle"))
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "ft": 0.3048}  # TORCS reads lengths in metres
 TYRE, RIM_FACE = (0.06, 0.06, 0.065), (0.62, 0.63, 0.65)
+WHEEL_TEXTURE = "tex-wheel.rgb"  # four wheel pictures; the top-left one stands still
+WHEEL_QUADRANT = (0.25, 0.75, 0.245)  # its centre (u, v; v up) and radius in texture coordinates
 SEGMENTS = 32
 
 
@@ -64,7 +70,10 @@ class TorcsSource:
         body = Path(ref.path)
         loaded = load_ac(body, texture_side, [body.parent], body.parent)
         wheels = car_wheels(read_xml(body.parent / f"{body.parent.name}.xml"))
-        loaded.surface = concatenate([loaded.surface] + [wheel_surface(*wheel) for wheel in wheels])
+        texture, notice = wheel_texture(body.parent / WHEEL_TEXTURE, texture_side)
+        if notice:
+            loaded.notices.append(notice)
+        loaded.surface = concatenate([loaded.surface] + [wheel_surface(*wheel, texture) for wheel in wheels])
         return loaded
 
 
@@ -115,8 +124,28 @@ def car_wheels(params) -> list[tuple[np.ndarray, float, float, float]]:
     return wheels
 
 
-def wheel_surface(centre: np.ndarray, radius: float, rim: float, width: float) -> Surface:
-    """A closed cylinder along z: dark tread and sidewalls, a grey disc for the rim on each side."""
+def wheel_texture(path: Path, texture_side: int | None) -> tuple[np.ndarray | None, tuple[str, str] | None]:
+    """The car's wheel picture as (H, W, 3) sRGB in [0, 1], see-through parts (between spokes) on a
+    dark hub; (None, notice) when it is missing or cannot be decoded."""
+    if not path.is_file():
+        return None, ("missing texture", f"{path.parent.name}: no {path.name}; wheels drawn in plain colours")
+    try:
+        with Image.open(path) as image:
+            picture = image.convert("RGBA")
+        if texture_side is not None and max(picture.size) > texture_side:
+            picture.thumbnail((texture_side, texture_side), Image.Resampling.BOX)
+        rgba = np.asarray(picture, np.float32) / 255.0
+    except Exception as exc:  # PIL raises many types for broken images
+        return None, ("unreadable texture", f"{path.parent.name}: {path.name} cannot be decoded ({type(exc).__name__}); "
+                      "wheels drawn in plain colours")
+    alpha = rgba[..., 3:]
+    return rgba[..., :3] * alpha + np.float32(TYRE) * (1 - alpha), None
+
+
+def wheel_surface(centre: np.ndarray, radius: float, rim: float, width: float,
+                  texture: np.ndarray | None = None) -> Surface:
+    """A closed cylinder along z: a dark tread; its sides the wheel picture when given, else dark
+    sidewalls round a grey disc for the rim."""
     angles = np.linspace(0, 2 * np.pi, SEGMENTS, endpoint=False)
     ring = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     rings = []
@@ -135,7 +164,19 @@ def wheel_surface(centre: np.ndarray, radius: float, rim: float, width: float) -
     faces = np.concatenate([tread, walls, discs])
     colours = np.concatenate([np.broadcast_to(np.float32(TYRE), (len(tread) + len(walls), 3, 3)),
                               np.broadcast_to(np.float32(RIM_FACE), (len(discs), 3, 3))])
-    return Surface(vertices.astype(np.float64), faces.astype(np.int64), colours.astype(np.float32))
+    if texture is None:
+        return Surface(vertices.astype(np.float64), faces.astype(np.int64), colours.astype(np.float32))
+    # The sides: a planar map of the wheel picture, the tyre's edge on the picture's outer circle;
+    # seen from outside on both sides (x is mirrored on the far side, as a real wheel's face is).
+    u0, v0, r = WHEEL_QUADRANT
+    local = vertices - centre
+    outward = np.where(local[:, 2] > 0, 1.0, -1.0)
+    uv = np.column_stack([u0 + r * outward * local[:, 0] / radius, v0 + r * local[:, 1] / radius]).astype(np.float32)
+    corner_uv = uv[faces]
+    face_texture = np.full(len(faces), 0, np.int32)
+    face_texture[: len(tread)] = -1
+    return Surface(vertices.astype(np.float64), faces.astype(np.int64), colours.astype(np.float32), corner_uv,
+                   face_texture, [texture])
 
 
 def _quads(a, b, c, d) -> np.ndarray:
