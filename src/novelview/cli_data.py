@@ -47,9 +47,15 @@ def _parse_elevations(text: str) -> tuple[float, ...]:
 @click.option("--up-axis", default="y", show_default=True, help="the meshes' up axis: +x -x +y -y +z -z")
 @click.option("--front", default=None, help="the meshes' front axis (default: the source's convention, +z for folders)")
 @click.option("--orientation", "orientation_file", default=None, type=click.Path(dir_okay=False),
-              help="JSON or CSV: model id -> up, front or a 3x3 rotation (overrides --up-axis/--front)")
-@click.option("--check", is_flag=True, help="write a contact sheet of every model at 0/90/180/270 to --out, no data set")
-@click.option("--list", "list_only", is_flag=True, help="print the models the source would take, then stop")
+              help="JSON or CSV: model id -> up, front or a 3x3 rotation (overrides --up-axis/--front); an entry "
+                   "with only up or only front takes the other as a model without an entry would (--up-axis; "
+                   "--front, else the default front for that up), and --list, --check and render print what it took")
+@click.option("--check", is_flag=True,
+              help="write a contact sheet to --out (no data set): one row per model and elevation (--elevations), "
+                   "azimuths 0/90/180/270; also says which models kept or lost their textures")
+@click.option("--list", "list_only", is_flag=True,
+              help="print the models the source would take (with --orientation: each named model's up and front), "
+                   "then stop")
 @click.option("--shard", default="0/1", show_default=True, help="render only shard K of N (merge with `novelview merge`)")
 @click.option("--val-share", type=float, default=0.05, show_default=True,
               callback=finite_option("a share from 0 to 1, e.g. 0.05"),
@@ -67,7 +73,7 @@ def render(source, out, models, seed, workers, size, azimuths, elevations, azimu
     from novelview.data.store import RenderJob, render_dataset
 
     if list_only:
-        click.echo("\n".join(look.listing(source, models, seed)))
+        click.echo("\n".join(look.listing(source, models, seed, up_axis, front, orientation_file)))
         return
     if out is None:
         raise NovelviewError("give --out: the data set folder (with --check: the PNG file to write)")
@@ -83,10 +89,18 @@ def render(source, out, models, seed, workers, size, azimuths, elevations, azimu
     if check:
         if out.suffix.lower() != ".png":
             raise NovelviewError(f"with --check, --out names the PNG file to write, e.g. check.png (not {out})")
-        paths = look.check_sheet(job.oriented_models(), settings, out, workers)
-        click.echo(f"wrote {', '.join(map(str, paths))}: one row per model, azimuths 0, 90, 180, 270")
+        refs = job.oriented_models()
+        paths, texture_lines = look.check_sheet(refs, settings, out, workers)
+        rows = "one row per model" + ("" if settings.elevations == (0.0,) else " and elevation (" + ", ".join(
+            f"{e:g}" for e in settings.elevations) + ")")
+        click.echo(f"wrote {', '.join(map(str, paths))}: {rows}, azimuths 0, 90, 180, 270")
+        for line in [*look.orientation_lines(refs), *texture_lines]:
+            click.echo(line)
         click.echo(look.HINT)
         return
+    if orientation_file:  # said before hours of rendering, not only by --list and --check
+        for line in look.orientation_lines(job.oriented_models()):
+            click.echo(f"note: {line}")
     summary = render_dataset(job)
     _report_render(summary)
 

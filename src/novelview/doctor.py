@@ -26,7 +26,8 @@ class Finding:
     fix: str = ""
     repair: Callable[[], str] | None = None  # returns what it did
     detail: str = ""
-    label: str = "DAMAGED"  # or UNFINISHED (work to resume), LEFTOVER (debris of an interrupted write)
+    label: str = "DAMAGED"  # or UNFINISHED (work to resume), LEFTOVER (debris of an interrupted write),
+    # UNREADABLE (permission denied: may be sound)
 
 
 @dataclass
@@ -52,6 +53,17 @@ class Report:
                 out.append(f"  {'ok':<10} {name}" + (f": {f.detail}" if f.detail else ""))
         out += [f"  {'REPAIRED':<10} {line}" for line in self.repaired]
         return out
+
+
+def finding(path: Path, problem: str | None, fix: str = "", repair: Callable[[], str] | None = None,
+            **more) -> Finding:
+    """A Finding; for a file that cannot be read (permission denied) the fix is its permissions,
+    with no repair: it may be sound, and rendering, rewriting or moving it would hide the real problem."""
+    from novelview.data.files import NO_PERMISSION, PERMISSION_FIX
+
+    if problem == NO_PERMISSION:
+        return Finding(path, problem, PERMISSION_FIX, label="UNREADABLE", **more)
+    return Finding(path, problem, fix, repair, **more)
 
 
 def _relative(path: Path, folder: Path) -> str:

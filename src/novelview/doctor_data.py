@@ -3,7 +3,8 @@
 The repairs offered here only remove what is broken or left over, or rebuild a file from others
 that are sound (views.npy from complete parts, split.json from the render settings, settings.json
 from meta.json). Anything that needs rendering is left to ``novelview render``, whose exact
-command is printed.
+command is printed. A file this user may not read is UNREADABLE, not damaged: its fix is its
+permissions, and no repair or re-render is offered for it.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from novelview.data.assemble import PART_SUFFIXES, finish, finished_problem, part_problem
-from novelview.data.files import load_json, npy_problem, stale_temporary_files, write_json
+from novelview.data.files import NO_PERMISSION, load_json, npy_problem, stale_temporary_files, write_json
 from novelview.data.render import RenderSettings
 from novelview.data.split import make_split, split_problem
 from novelview.data.store import job_from_identity
 from novelview.data.viewstore import depth_wanted, meta_problem
-from novelview.doctor import Finding
+from novelview.doctor import Finding, finding
 from novelview.errors import NovelviewError
 
 IDENTITY_KEYS = ("format_version", "source", "models", "seed", "up_axis", "render")
@@ -66,9 +67,10 @@ def _attempt(read):
 
 
 def _json(path: Path) -> tuple[dict | None, str | None]:
-    """(content, None), or (None, 'missing' / 'damaged (what)')."""
+    """(content, None), or (None, 'missing' / NO_PERMISSION / 'damaged (what)')."""
     value, problem = load_json(path)
-    return value, (None if problem is None else problem if problem == "missing" else f"damaged ({problem})")
+    return value, (None if problem is None else problem if problem in ("missing", NO_PERMISSION)
+                   else f"damaged ({problem})")
 
 
 def check_dataset_folder(folder: Path) -> list[Finding]:
@@ -95,6 +97,9 @@ def _settings(folder: Path, meta: dict | None, findings: list) -> tuple[dict | N
     """settings.json as (info, job, shard); a finding when it is missing or damaged."""
     path = folder / "settings.json"
     info, error = _json(path)
+    if error == NO_PERMISSION:  # not rebuilt from meta.json: it may well be sound
+        findings.append(finding(path, error))
+        return None, None, (0, 1)
     if info is not None and not isinstance(info.get("identity"), dict):
         info, error = None, "damaged (no identity)"
     if info is not None:
@@ -133,7 +138,8 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
             return False
         model_ids = [ref.model_id for ref in refs]
     k, n = shard
-    if n == 1 and finished_problem(folder, job.identity()) is None:
+    finished, _ = _attempt(lambda: finished_problem(folder, job.identity()) is None)  # raises if unreadable
+    if n == 1 and finished:
         def remove_parts():
             shutil.rmtree(parts)
             return "removed parts/, left over from a finished render"
@@ -142,6 +148,10 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
         return False
     indices = [i for i in range(len(model_ids)) if i % n == k]
     found = {i: part_problem(parts, i, job.settings) for i in indices}
+    unreadable = [f for f in found.values() if f and f[1] == NO_PERMISSION]
+    if unreadable:
+        findings.append(finding(unreadable[0][0], NO_PERMISSION))
+        return False  # what else is wrong is told once they can be read
     broken = [(i, f) for i, f in found.items() if f and f[1] != "missing"]
     missing = [i for i, f in found.items() if f and f[1] == "missing"]
     command = render_command(job, shard)
@@ -181,7 +191,7 @@ def _check_finished(folder: Path, meta, meta_error, job, findings: list) -> None
     again = (f"run {render_command(job)}: it renders a damaged data set again" if job is not None
              else "render the data set again with --overwrite")
     if meta is None:
-        findings.append(Finding(folder / "meta.json", meta_error or "missing", again))
+        findings.append(finding(folder / "meta.json", meta_error or "missing", again))
         return
     shape = tuple(meta["shape"])
     findings.append(Finding(folder / "meta.json", detail=f"{shape[0]} models, {shape[1]} elevation(s), "
@@ -191,8 +201,8 @@ def _check_finished(folder: Path, meta, meta_error, job, findings: list) -> None
         arrays.append(("depth.npy", shape[:5], np.float16))
     for name, array_shape, dtype in arrays:
         problem = npy_problem(folder / name, array_shape, dtype)
-        findings.append(Finding(folder / name, problem, again if problem else "",
-                                detail=f"{array_shape} {np.dtype(dtype)}"))
+        findings.append(finding(folder / name, problem, again if problem else "",
+                                 detail=f"{array_shape} {np.dtype(dtype)}"))
     _check_split(folder, meta, job, findings)
 
 
@@ -204,8 +214,8 @@ def _check_split(folder: Path, meta: dict, job, findings: list) -> None:
         sizes = ", ".join(f"{k} {len(v)}" for k, v in split.items())
         findings.append(Finding(path, detail=sizes))
         return
-    if job is None:
-        findings.append(Finding(path, problem, "repair settings.json first"))
+    if job is None or problem == NO_PERMISSION:
+        findings.append(finding(path, problem, "repair settings.json first"))
         return
 
     def rewrite():

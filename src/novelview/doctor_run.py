@@ -3,7 +3,8 @@ files, then the model loaded from them as ``novelview.models.io.load_model`` loa
 
 Checkpoints are opened with ``torch.load(weights_only=True)`` only: a file that needs more than
 tensors and plain containers is reported, never unpickled, so a planted payload cannot run. A
-damaged checkpoint is moved aside to ``NAME.damaged`` by ``--repair``, not deleted.
+damaged checkpoint is moved aside to ``NAME.damaged`` by ``--repair``, not deleted; one that
+only cannot be read (permission denied) is left where it is, and its permissions named.
 """
 
 from __future__ import annotations
@@ -13,8 +14,20 @@ import re
 import warnings
 from pathlib import Path
 
-from novelview.data.files import load_json, stale_temporary_files
-from novelview.doctor import Finding
+from novelview.data.files import NO_PERMISSION, load_json, stale_temporary_files
+from novelview.doctor import Finding, finding
+
+
+def _permission_problem(path: Path) -> str | None:
+    """NO_PERMISSION when this user may not open ``path``; libraries that read it (torch,
+    safetensors) would report it as a broken file."""
+    try:
+        with open(path, "rb"):
+            return None
+    except PermissionError:
+        return NO_PERMISSION
+    except OSError:
+        return None  # missing or otherwise unreadable: the reader says what
 
 
 def check_run_folder(folder: Path) -> list[Finding]:
@@ -38,11 +51,13 @@ def _check_config(path: Path) -> Finding:
         return Finding(path, "missing", "train again into a new run folder, or copy the config you trained with here")
     try:
         config = yaml.safe_load(path.read_text())
+    except PermissionError:
+        config, problem = None, NO_PERMISSION
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         config, problem = None, f"damaged (not valid YAML: {str(exc).splitlines()[0]})"
     else:
         problem = None if isinstance(config, dict) else "damaged (empty, or not a mapping of sections)"
-    return Finding(path, problem, "copy the config you trained with (from configs/) over it" if problem else "",
+    return finding(path, problem, "copy the config you trained with (from configs/) over it" if problem else "",
                    detail=f"model {config.get('model', {}).get('name', '?')}" if isinstance(config, dict)
                    and isinstance(config.get("model"), dict) else "")
 
@@ -70,6 +85,8 @@ def checkpoint_problem(path: Path) -> str | None:
     size = path.stat().st_size
     if size == 0:
         return "damaged (empty, 0 bytes)"
+    if _permission_problem(path):
+        return NO_PERMISSION
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's note on the pickle protocol is not for the user
@@ -99,6 +116,8 @@ def _check_checkpoint(path: Path, run: Path) -> Finding:
         return Finding(path, detail=f"{path.stat().st_size / 2**20:.1f} MiB, loads with weights_only=True")
     if problem.startswith("holds objects"):
         return Finding(path, problem, "load it only if you trust where it came from; otherwise delete it")
+    if problem == NO_PERMISSION:  # never moved aside: it may be sound
+        return finding(path, problem)
 
     def move_aside():
         aside = path.with_name(path.name + ".damaged")
@@ -126,9 +145,9 @@ def check_export_folder(folder: Path, run: Path | None = None) -> list[Finding]:
             weights_problem = why
         else:
             problem = why
-    findings = [Finding(config_path, problem, again if problem else "",
+    findings = [finding(config_path, problem, again if problem else "",
                         detail=f"model {config.get('model', config.get('name', '?'))}" if config else "")]
-    findings.append(Finding(weights_path, weights_problem, again if weights_problem else "", detail=detail))
+    findings.append(finding(weights_path, weights_problem, again if weights_problem else "", detail=detail))
     return findings
 
 
@@ -140,7 +159,8 @@ def _export_config(path: Path) -> tuple[dict | None, str | None]:
         return None, (f"damaged (not a model config: {path.stat().st_size / 2**20:.1f} MiB, where a model's "
                       "config.json is under 2 KiB; it was not read)")
     config, problem = load_json(path)
-    return config, (None if problem is None else problem if problem == "missing" else f"damaged ({problem})")
+    return config, (None if problem is None else problem if problem in ("missing", NO_PERMISSION)
+                    else f"damaged ({problem})")
 
 
 def _load_problem(folder: Path) -> tuple[Path | None, str | None, str]:
@@ -167,6 +187,8 @@ def safetensors_problem(path: Path) -> str | None:
         return "missing"
     if path.stat().st_size == 0:
         return "damaged (empty, 0 bytes)"
+    if _permission_problem(path):
+        return NO_PERMISSION
     try:
         with safe_open(str(path), framework="pt") as weights:
             for key in weights.keys():

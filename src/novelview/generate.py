@@ -76,13 +76,22 @@ def turntable(model, image_rgb: np.ndarray, frames: int = 36, elevation_deg: flo
     rotations = [k * 360.0 / frames for k in range(frames)]
     grid = model.supported_rotations()
     if grid is not None:
-        refused = [r for r in rotations if not any(abs((r - g + 180) % 360 - 180) < 1e-6 for g in grid)]
+        refused = [r for r in rotations if not _on_grid(r, grid)]
         if refused:
             can = ", ".join(f"{r:g}" for r in grid[:6]) + (" ..." if len(grid) > 6 else "")
+            # advise only a frame count whose every rotation is on the grid: a turntable always
+            # starts at 0, so a model without 0 (the autoencoder: +30 only) can make none at all
+            fits = [n for n in range(len(grid), 0, -1) if all(_on_grid(k * 360.0 / n, grid) for k in range(n))]
+            advice = (f"use --frames {fits[0]}" if fits else
+                      f"it can make no turntable: draw its views one at a time with --azimuth {grid[0]:g}")
             raise NovelviewError(f"{model.model_name} cannot make a {frames}-frame turntable: it rotates by {can} "
-                                 f"degrees only (not {refused[0]:g}); use --frames {len(grid)} or a model with "
-                                 "the continuous pose (the default model)")
+                                 f"degrees only (not {refused[0]:g}); {advice}, or use a model with the continuous "
+                                 "pose (the default model)")
     return generate_views(model, image_rgb, rotations, elevation_deg, source_elevation_deg)
+
+
+def _on_grid(rotation: float, grid: list[float]) -> bool:
+    return any(abs((rotation - g + 180) % 360 - 180) < 1e-6 for g in grid)
 
 
 def save_turntable(views: np.ndarray, image_rgb: np.ndarray, out: Path, stem: str = "turntable",

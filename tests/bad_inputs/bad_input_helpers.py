@@ -39,3 +39,21 @@ def assert_one_error(code: int, err: str, pattern: str) -> str:
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file's bytes under ``folder``, to show that nothing was lost or changed."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def deny_reading(monkeypatch, *paths: Path) -> None:
+    """Opening any of ``paths`` for reading fails with EACCES, as for a file of another user without
+    read permission (the tests may run as root, who may read anything, so chmod alone shows nothing)."""
+    import builtins
+    import errno
+    import io
+
+    denied = {os.path.abspath(p) for p in paths}
+    real_open = builtins.open
+
+    def guarded(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and "r" in mode and os.path.abspath(file) in denied:
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(file))
+        return real_open(file, mode, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", guarded)
+    monkeypatch.setattr(io, "open", guarded)  # pathlib opens through io.open

@@ -17,7 +17,8 @@ import numpy as np
 
 from novelview.data import render_notes
 from novelview.data.files import (
-    check_free_space, damaged, load_json, npy_problem, read_json, safe_file_name, write_json, write_stacked_npy,
+    NO_PERMISSION, check_free_space, damaged, load_json, npy_problem, read_json, refuse_unreadable, safe_file_name,
+    write_json, write_stacked_npy,
 )
 from novelview.data.render import RenderSettings, view_azimuths
 from novelview.data.split import make_split, split_problem
@@ -68,6 +69,8 @@ def part_problem(parts: Path, i: int, st: RenderSettings) -> tuple[Path, str] | 
     if skip_file.exists():
         try:
             reason = json.loads(skip_file.read_bytes() or b"null")
+        except PermissionError:
+            return skip_file, NO_PERMISSION
         except (UnicodeDecodeError, ValueError):
             return skip_file, "not valid JSON"
         return None if isinstance(reason, dict) else (skip_file, "not a skip record")
@@ -75,10 +78,13 @@ def part_problem(parts: Path, i: int, st: RenderSettings) -> tuple[Path, str] | 
 
 
 def check_parts(parts: Path, refs: list, job, indices: list[int]) -> list[str]:
-    """Remove damaged parts and stale skips among ``indices`` so that they are rendered again; notes."""
+    """Remove damaged parts and stale skips among ``indices`` so that they are rendered again; notes.
+    A part that cannot be read (permission denied) is refused, not rendered again."""
     broken, retried = [], []
     for i in indices:
         found = part_problem(parts, i, job.settings)
+        if found:
+            refuse_unreadable(*found)
         if found and found[1] != "missing":
             broken.append(f"{found[0].name}: {found[1]}")
             for suffix in PART_SUFFIXES:
@@ -98,12 +104,13 @@ def check_parts(parts: Path, refs: list, job, indices: list[int]) -> list[str]:
 
 def finished_problem(out: Path, identity: dict) -> str | None:
     """None when ``out`` holds an intact data set made with ``identity``; else 'not finished',
-    'other settings', or what is damaged (then rendering again is the repair)."""
+    'other settings', or what is damaged (then rendering again is the repair). Raises for a file
+    that cannot be read (permission denied): rendering again would hide that, and replace the set."""
     if not (out / "meta.json").exists() or not (out / "views.npy").exists():
         return "not finished"
-    try:
-        meta = read_json(out / "meta.json", "")
-    except NovelviewError:
+    meta, problem = load_json(out / "meta.json")
+    refuse_unreadable(out / "meta.json", problem)
+    if problem:
         return f"{out / 'meta.json'} is damaged"
     if meta_problem(meta):
         return f"{out / 'meta.json'} is damaged ({meta_problem(meta)})"
@@ -111,10 +118,12 @@ def finished_problem(out: Path, identity: dict) -> str | None:
         return "other settings"
     shape = tuple(meta["shape"])
     problem = npy_problem(out / "views.npy", shape, np.uint8)
+    refuse_unreadable(out / "views.npy", problem)
     if problem:
         return f"{out / 'views.npy'} is damaged ({problem})"
     if depth_wanted(meta):
         problem = npy_problem(out / "depth.npy", shape[:5], np.float16)
+        refuse_unreadable(out / "depth.npy", problem)
         if problem:
             return f"{out / 'depth.npy'} is {'missing' if problem == 'missing' else f'damaged ({problem})'}"
     return None
@@ -165,6 +174,9 @@ def finish(out: Path, refs: list, job) -> None:
         "skipped": skipped,
         "render_notes": render_notes.summarise(parts, [(i, ref.model_id) for i, ref in kept]),
     }
+    turns = render_notes.orientations(parts, kept)
+    if any(turns):  # per model: its up and front (or rotation) and what decided each
+        meta["orientations"] = turns
     if any(ref.info for _, ref in kept):  # catalogue facts, for attribution (sh3d)
         meta["model_info"] = [ref.info for _, ref in kept]
     if st.azimuth_jitter > 0:

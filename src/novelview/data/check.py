@@ -1,9 +1,11 @@
 """Look before a long render: what a source would take (``render --list``) and how each model
-stands (``render --check``: one row per model at azimuths 0, 90, 180 and 270, its id beside it).
+stands (``render --check``: one row per model and elevation at azimuths 0, 90, 180 and 270, its
+id and elevation beside it).
 
 Nothing here writes a data set. The check sheet shows at a glance a model that lies on its side,
 stands upside down or shows its back at azimuth 0, which ``--up-axis``, ``--front`` or an
-``--orientation`` file then fix.
+``--orientation`` file then fix; both say what a partial orientation entry inherits, and the
+check names the models whose textures were used or lost.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from novelview.data.render import RenderSettings, Renderer
-from novelview.data.sources import ModelRef, list_models, load_model, texture_side_limit
+from novelview.data.render_notes import summary_lines, texturing_summary
+from novelview.data.sources import ModelRef, list_models, load_model, orient_models, texture_side_limit
+from novelview.data.sources.orientation import describe, inherited_lines
 
 CHECK_AZIMUTHS = (0.0, 90.0, 180.0, 270.0)
 ROWS_PER_COLUMN = 30
@@ -29,27 +33,38 @@ HINT = ("look for models lying on their side, upside down, or not showing their 
         "(model id -> up, front or rotation), check again, then render without --check")
 
 
-def listing(spec: str, models: int | None = None, seed: int = 0) -> list[str]:
-    """Lines describing what ``spec`` would take: one per model, the libraries left out and why,
-    a table of models per category and licence (catalogue sources), then the count per category."""
+def listing(spec: str, models: int | None = None, seed: int = 0, up_axis: str = "y", front: str | None = None,
+            orientation_file: str | None = None) -> list[str]:
+    """Lines describing what ``spec`` would take: one per model (with an orientation file, the
+    up and front of the models it names, and what each partial entry inherits), the libraries
+    left out and why, a table of models per category and licence (catalogue sources), then the
+    count per category."""
     from novelview.data.sources.registry import SOURCES, parse_source
 
-    refs = list_models(spec, models, seed)
+    refs = orient_models(list_models(spec, models, seed), up_axis, front, orientation_file)
     lines = []
     for ref in refs:
         extra = ""
         if ref.info:
             about = ", ".join(ref.info[k] for k in ("catalog_category", "licence") if ref.info.get(k))
             extra = f"  {ref.info.get('name', '')} ({about})" if about else f"  {ref.info.get('name', '')}"
+        if ref.orientation.get("entry"):  # named in the orientation file
+            extra += f"  {describe(ref.orientation)}"
         lines.append(f"{ref.model_id}  [{ref.category}]{extra}")
     unreadable = getattr(SOURCES[parse_source(spec)[0]], "unreadable", {})
     lines += [f"left out {path}: {reason}" for path, reason in unreadable.items()]
     if any(ref.info.get("licence") for ref in refs):
         lines += _licence_table(refs)
+    lines += orientation_lines(refs)
     counts = Counter(ref.category for ref in refs)
     lines.append(f"{len(refs)} models in {len(counts)} categories: "
                  + ", ".join(f"{name} {count}" for name, count in sorted(counts.items())))
     return lines
+
+
+def orientation_lines(refs: list[ModelRef]) -> list[str]:
+    """What each partial orientation entry (only up, or only front) inherits, one line each."""
+    return [f"orientation: {line}" for line in inherited_lines(refs)]
 
 
 def _licence_table(refs: list[ModelRef]) -> list[str]:
@@ -66,33 +81,42 @@ def _licence_table(refs: list[ModelRef]) -> list[str]:
     return lines
 
 
-def _check_row(args) -> tuple[np.ndarray | None, str]:
-    """Worker: the four views of one model composited on white, and a label (or the reason it failed)."""
+def _check_rows(args) -> tuple[list[tuple[np.ndarray | None, str]], str | None]:
+    """Worker: one row per elevation of one model (its four views composited on white, and a
+    label, or the reason it failed), and how it was textured (None when it failed)."""
     from novelview.images import composite_on_white
 
     ref, settings = args
     try:
         loaded = load_model(ref, texture_side=texture_side_limit(settings.size, settings.supersample))
         renderer = Renderer(loaded.surface, settings)
-        views = np.stack([renderer.render_view(azimuth) for azimuth in CHECK_AZIMUTHS])
+        views = [np.stack([renderer.render_view(azimuth, elevation) for azimuth in CHECK_AZIMUTHS])
+                 for elevation in settings.elevations]
     except (ValueError, IndexError, MemoryError, RuntimeError) as exc:
-        return None, f"{ref.model_id}: skipped, {exc}"
+        return [(None, f"{ref.model_id}: skipped, {exc}")], None
     lost = ", textures lost" if loaded.texturing == "fallback" else ""
-    return composite_on_white(views), f"{ref.model_id} [{ref.category}]{lost}"
+    label = f"{ref.model_id} [{ref.category}]{lost}"
+    if len(settings.elevations) == 1 and settings.elevations[0] == 0:
+        return [(composite_on_white(views[0]), label)], loaded.texturing
+    # the elevation leads the label: a long id is cut at the end, and it must not take the elevation along
+    return [(composite_on_white(v), f"el {e:+g}  {label}") for e, v in zip(settings.elevations, views)], loaded.texturing
 
 
-def check_sheet(refs: list[ModelRef], settings: RenderSettings, out: Path, workers: int = 0) -> list[Path]:
-    """Render the check rows of ``refs`` into PNG sheets (``out``, then ``out_2.png``, ...)."""
-    settings = dataclasses.replace(settings, azimuths=len(CHECK_AZIMUTHS), elevations=(0.0,), depth=False,
-                                   azimuth_jitter=0.0)
+def check_sheet(refs: list[ModelRef], settings: RenderSettings, out: Path, workers: int = 0) -> tuple[list[Path], list[str]]:
+    """Render the check rows of ``refs`` into PNG sheets (``out``, then ``out_2.png``, ...): one row
+    per model and elevation of ``settings`` (--elevations). Returns the sheets and lines naming the
+    models whose textures were used, lost or absent."""
+    settings = dataclasses.replace(settings, azimuths=len(CHECK_AZIMUTHS), depth=False, azimuth_jitter=0.0)
     todo = [(ref, settings) for ref in refs]
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(todo) <= 1:
-        rows = [_check_row(args) for args in todo]
+        results = [_check_rows(args) for args in todo]
     else:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         with mp.get_context(method).Pool(workers) as pool:
-            rows = pool.map(_check_row, todo, chunksize=1)
+            results = pool.map(_check_rows, todo, chunksize=1)
+    rows = [row for model_rows, _ in results for row in model_rows]
+    states = [(ref.model_id, state) for ref, (_, state) in zip(refs, results) if state is not None]
     per_sheet = ROWS_PER_COLUMN * COLUMNS_PER_SHEET
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +125,7 @@ def check_sheet(refs: list[ModelRef], settings: RenderSettings, out: Path, worke
         path = out if start == 0 else out.with_name(f"{out.stem}_{start // per_sheet + 1}{out.suffix or '.png'}")
         _sheet_image(rows[start : start + per_sheet], settings.size).save(path)
         paths.append(path)
-    return paths
+    return paths, summary_lines(texturing_summary(states), in_meta=False)
 
 
 def _sheet_image(rows: list[tuple[np.ndarray | None, str]], size: int) -> Image.Image:

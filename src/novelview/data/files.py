@@ -2,7 +2,8 @@
 
 Every reader here turns a damaged file (empty, truncated, not JSON, the wrong shape) into one
 NovelviewError that names the file and says what to do, instead of a traceback from numpy or
-json, or a bus error from memory-mapping a file shorter than its header says.
+json, or a bus error from memory-mapping a file shorter than its header says. A file that only
+cannot be read (permission denied) is no damage: it is said as such, with no re-render offered.
 """
 
 from __future__ import annotations
@@ -27,11 +28,29 @@ except ImportError:  # pragma: no cover
 
 # Leave this much free beyond what a file needs: the file system needs room for its own books.
 FREE_SPACE_MARGIN = 16 * 2**20
+# The problem of a file whose bytes may be sound but that this user may not read: not "damaged",
+# and rendering it again is no fix (the new file may end up just as unreadable, or another user's).
+NO_PERMISSION = "cannot be read (permission denied)"
+PERMISSION_FIX = "check the file's permissions (and those of its folders)"
+
+
+def read_problem(exc: OSError) -> str:
+    """What an OSError from opening or reading a file says about it."""
+    return NO_PERMISSION if isinstance(exc, PermissionError) else f"unreadable: {exc.strerror or exc}"
 
 
 def damaged(path: Path, problem: str, fix: str) -> NovelviewError:
-    """The one message shape for a damaged file: which file, what is wrong, what to do."""
+    """The one message shape for a damaged file: which file, what is wrong, what to do (for a file
+    that only cannot be read, the fix is its permissions, whatever ``fix`` says)."""
+    if problem == NO_PERMISSION:
+        return NovelviewError(f"{path} {NO_PERMISSION}: {PERMISSION_FIX}")
     return NovelviewError(f"{path} is damaged ({problem}): {fix}")
+
+
+def refuse_unreadable(path: Path, problem: str | None) -> None:
+    """Raise for a file that cannot be read: rendering over it would hide the real problem."""
+    if problem == NO_PERMISSION:
+        raise damaged(path, problem, "")
 
 
 def load_json(path: Path, expect: type = dict):
@@ -41,7 +60,7 @@ def load_json(path: Path, expect: type = dict):
     except FileNotFoundError:
         return None, "missing"
     except OSError as exc:
-        return None, f"unreadable: {exc.strerror or exc}"
+        return None, read_problem(exc)
     if not text:
         return None, "empty, 0 bytes"
     try:
@@ -90,6 +109,8 @@ def npy_problem(path: Path, shape: tuple | None = None, dtype=None) -> str | Non
         size = path.stat().st_size
     except FileNotFoundError:
         return "missing"
+    except PermissionError:  # a folder above it that this user may not enter
+        return NO_PERMISSION
     if size == 0:
         return "empty, 0 bytes"
     try:
@@ -98,6 +119,8 @@ def npy_problem(path: Path, shape: tuple | None = None, dtype=None) -> str | Non
             read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
             found_shape, fortran_order, found_dtype = read_header(handle)
             data_start = handle.tell()
+    except PermissionError:
+        return NO_PERMISSION
     except (ValueError, EOFError, OSError) as exc:
         if "EOF" in str(exc) or isinstance(exc, EOFError):
             return f"truncated: {size} bytes, shorter than its own header"
@@ -176,10 +199,12 @@ def check_free_space(folder: Path, needed_bytes: int, what: str) -> None:
     """Refuse before writing ``needed_bytes`` into ``folder`` when the disk cannot hold them."""
     free = shutil.disk_usage(folder).free
     if free < needed_bytes + FREE_SPACE_MARGIN:
+        # the margin is said: "needs 5 MiB, 6 MiB are free" alone reads as a wrong refusal
         raise NovelviewError(
-            f"the disk is full at {folder}: {what} needs {needed_bytes / 2**20:.1f} MiB, "
-            f"{free / 2**20:.1f} MiB are free; free some space there and run the same command again "
-            "(finished work is kept)"
+            f"the disk is full at {folder}: {what} needs {needed_bytes / 2**20:.1f} MiB + a "
+            f"{FREE_SPACE_MARGIN / 2**20:.0f} MiB margin kept free for the file system = "
+            f"{(needed_bytes + FREE_SPACE_MARGIN) / 2**20:.1f} MiB, {free / 2**20:.1f} MiB are free; "
+            "free some space there and run the same command again (finished work is kept)"
         )
 
 

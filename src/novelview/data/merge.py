@@ -20,6 +20,8 @@ from novelview.data.store import job_from_identity, prepare_folder, refuse_forei
 from novelview.errors import NovelviewError
 
 SHARD_HELP = "merge takes the folders written by `novelview render --shard K/N`"
+# merge has no --overwrite: its refusal of --out must not offer one (render's does)
+MERGE_WAY_OUT = "choose another --out for the merge (a new folder, or one of the shard folders)"
 
 
 def _read_shard(folder: Path) -> dict:
@@ -30,7 +32,7 @@ def _read_shard(folder: Path) -> dict:
     if not (folder / "settings.json").exists():
         kind = "a finished data set" if finished else "not a render folder (no settings.json)"
         raise NovelviewError(f"{folder} is {kind}, not a shard folder: {SHARD_HELP}")
-    fix = f"render that shard again into {folder} with --overwrite"
+    fix = f"render that shard again with `novelview render ... --shard K/N --overwrite --out {folder}`"
     info = read_json(folder / "settings.json", fix)
     shard = info.get("shard")
     if not isinstance(info.get("identity"), dict) or not (
@@ -90,7 +92,7 @@ def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> di
     with ExitStack() as locks:
         for folder in folders.values():
             locks.enter_context(folder_lock(folder))
-        prepare_folder(job, model_ids)
+        prepare_folder(job, model_ids, MERGE_WAY_OUT)
         copies = [part for d, indices in zip(shard_dirs, shard_indices) if d.resolve() != out.resolve()
                   for i in indices for suffix in PART_SUFFIXES
                   for part in [d / "parts" / f"{i:06d}{suffix}"] if part.exists()]

@@ -27,7 +27,7 @@ SHIPPED_SPLITS = {"sh3d": "sh3d_objects.json"}  # source kind -> its fixed split
 def read_split_file(path: str, known_ids: list[str]) -> dict[str, list[str]]:
     """The user's split file as {train, val, test: [model ids]}, checked against the source's models."""
     try:
-        given = json.loads(Path(path).read_text())
+        given = json.loads(Path(path).read_text(encoding="utf-8-sig"))  # a BOM, as Notepad writes it, is fine
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise NovelviewError(f"cannot read split file {path}: {exc}") from None
     if not isinstance(given, dict) or not set(given) & set(SPLIT_NAMES) or not all(

@@ -10,8 +10,8 @@ Folder layout:
     depth.npy       float16 (models, elevations, azimuths, H, W) ray distance, 0 = background
                     (when rendered with depth, the default)
     meta.json       angles, size, source, renderer settings, model ids and categories, skipped
-                    models, render notes (textures used or lost); with azimuth jitter, every
-                    view's exact azimuth; for catalogue sources, model_info (for attribution)
+                    models, render notes (which models kept or lost textures), each model's up and
+                    front; with jitter, every view's azimuth; for catalogues, model_info (attribution)
     split.json      model indices (into views.npy) of train / val / test
     png/            optional: every view as a PNG, for looking at
 
@@ -150,19 +150,24 @@ def _render_one(args) -> tuple[int, str | None]:
         write_json(parts_dir / f"{i:06d}.skip.json", {"model_id": ref.model_id, "reason": reason,
                                                       "mesh": mesh_stamp(ref)})
         return i, reason
-    render_notes.write_notes(parts_dir, i, loaded.texturing, loaded.notices)
+    render_notes.write_notes(parts_dir, i, loaded.texturing, loaded.notices, ref.orientation)
     if settings.depth:
         save_npy(parts_dir / f"{i:06d}.depth", depth)
     save_npy(parts_dir / f"{i:06d}.npy", views)
     return i, None
 
 
-def _previous_settings(job: RenderJob) -> dict | None:
+# how a refusal of --out ends; merge, which has no --overwrite, passes its own (merge.MERGE_WAY_OUT)
+RENDER_WAY_OUT = "choose another --out or pass --overwrite"
+
+
+def _previous_settings(job: RenderJob, way_out: str = RENDER_WAY_OUT) -> dict | None:
     """settings.json of ``job.out`` (None if there is none); damaged is an error unless overwriting."""
     path = job.out / "settings.json"
     if not path.exists():
         return None
-    fix = "pass --overwrite to render this folder again from the start, or choose another --out"
+    redo = "pass --overwrite to render this folder again from the start, or choose another --out"
+    fix = redo if way_out == RENDER_WAY_OUT else way_out
     try:
         info = read_json(path, fix)
         if not isinstance(info.get("identity"), dict):
@@ -174,26 +179,23 @@ def _previous_settings(job: RenderJob) -> dict | None:
     return info
 
 
-def prepare_folder(job: RenderJob, model_ids: list[str]) -> None:
+def prepare_folder(job: RenderJob, model_ids: list[str], way_out: str = RENDER_WAY_OUT) -> None:
     """Check and claim ``job.out`` (locked by the caller).
 
     Parts are numbered by position in the source, so a resume (or merge) with another list of
     models (files added to a folder source) is refused. With --overwrite only the old parts go:
-    a finished data set stays until the new one replaces it.
+    a finished data set stays until the new one replaces it. ``way_out`` ends a refusal.
     """
     out, identity = job.out, job.identity()
-    previous = _previous_settings(job)
+    previous = _previous_settings(job, way_out)
     if previous is not None:
         changed = previous.get("identity") != identity
         models_changed = previous.get("model_ids") not in (None, model_ids)
         if (changed or models_changed) and not job.overwrite:
             if changed:
-                raise NovelviewError(
-                    f"{out} holds a data set made with other settings; choose another --out or pass --overwrite"
-                )
-            raise NovelviewError(
-                f"the models of {job.source} changed since {out} was started; pass --overwrite to start again"
-            )
+                raise NovelviewError(f"{out} holds a data set made with other settings; {way_out}")
+            again = "pass --overwrite to start again" if way_out == RENDER_WAY_OUT else way_out
+            raise NovelviewError(f"the models of {job.source} changed since {out} was started; {again}")
         if changed or models_changed:
             shutil.rmtree(out / "parts", ignore_errors=True)
     (out / "parts").mkdir(parents=True, exist_ok=True)

@@ -70,6 +70,8 @@ def _open(file, name: str, shown: str | None = None) -> Picture:
                              f"{Image.MAX_IMAGE_PIXELS:,} pixels") from None
     except UnidentifiedImageError:
         raise NovelviewError(f"{shown} is not an image Pillow can read (PNG, JPEG, ...)") from None
+    except PermissionError:  # the file may be a sound image: not "damaged"
+        raise NovelviewError(f"{shown} cannot be read (permission denied): check the file's permissions") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise NovelviewError(f"{shown} is damaged or truncated ({exc}): give an image file that opens in a viewer") from None
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from novelview.data.sources.assets import shrink_texture
+from novelview.data.sources.assets import absolute, shrink_texture
 
 IMAGE_SUFFIXES = (".png", ".rgb", ".rgba", ".jpg", ".jpeg", ".sgi", ".bmp", ".tga")
 MAX_TEXTURE_PIXELS = 4096 * 4096  # formats PIL cannot decode at a reduced size must fit in memory
@@ -90,12 +90,12 @@ def find_texture(name: str, dirs: list[Path], root: Path) -> Path | None:
 def _find_exact(name: str, dirs: list[Path], root: Path) -> Path | None:
     clean = name.replace("\\", "/").strip()
     base = posixpath.basename(clean)
-    root = root.resolve()
+    root = absolute(root)  # as named, links not followed: a linked aircraft folder is inside the root
     for folder in dirs:
         for candidate in (clean, base) if clean and not clean.startswith("/") and ":" not in clean else (base,):
             if not candidate:
                 continue
-            path = (folder / candidate).resolve()
-            if path.is_file() and (root == path.parent or root in path.parents):
+            path = absolute(folder / candidate)
+            if path.is_file() and root in path.parents:
                 return path
     return None

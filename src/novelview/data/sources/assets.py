@@ -5,10 +5,15 @@ path may climb out of the model's folder (ShapeNetCore.v2 writes ``../images/tex
 never out of the data root. Textures written as absolute paths of the author's machine
 (``C:/Users/.../wood.jpg``, common in Sweet Home 3D libraries) are looked up by file name beside
 the MTL and the mesh. Every file that cannot be found is remembered with the path that was tried.
+
+The data root is the folder the user named, as named: paths are made absolute without following
+links (``absolute``), so a model folder that is a link to elsewhere still lies inside the root and
+its ``../images/`` with it, while a path that climbs out of the named root is still refused.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 import zipfile
 from pathlib import Path
@@ -19,11 +24,22 @@ from PIL import Image
 TEXTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif", ".tif", ".tiff", ".webp")
 
 
+def absolute(path: str | Path) -> Path:
+    """``path`` made absolute and '..'-free by its text alone: ``Path.resolve`` would follow links
+    and take a linked model folder out of the data root the user named."""
+    return Path(os.path.abspath(path))
+
+
+def lexically_inside(path: str | Path, root: str | Path) -> bool:
+    """True when ``path`` lies below ``root`` as both are written (links not followed)."""
+    return absolute(root) in absolute(path).parents
+
+
 class FolderFiles:
     """Files under a folder on disk, named by posix paths relative to it."""
 
     def __init__(self, root: str | Path):
-        self.root = Path(root).resolve()
+        self.root = absolute(root)
         self.label = str(self.root)
 
     def read(self, name: str) -> bytes | None:

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from novelview.data.sources.ac3d import load_ac
+from novelview.data.sources.assets import lexically_inside
 from novelview.data.sources.registry import LoadedModel, ModelRef, register
 from novelview.data.sources.xml_files import read_xml
 from novelview.errors import NovelviewError
@@ -156,7 +157,7 @@ def _inside_root(folder: Path, name: str, root: Path) -> Path | None:
     tries = [folder / name] + ([root / name.removeprefix("AI/Aircraft/")] if name.startswith("AI/Aircraft/") else [])
     for path in tries:
         resolved = Path(posixpath.normpath(path.as_posix()))
-        if resolved.exists() and root.resolve() in resolved.resolve().parents:
+        if resolved.exists() and lexically_inside(resolved, root):  # a linked aircraft folder counts as inside
             return resolved
     return None
 

@@ -5,14 +5,16 @@ first mesh file, in name order, is the model: multi-part and textured models liv
 A top-level folder that holds two or more models (files, or folders of files) is a category
 folder: its name is the category of the models inside, whose ids are ``CATEGORY/NAME``. Models
 directly in ROOT take ROOT's name as their category. The files are read by ``meshes.load_mesh``;
-texture paths may leave a model's folder but not ROOT.
+texture paths may leave a model's folder but not ROOT. Folders that are links (a model kept
+elsewhere and linked in) are followed, and count as inside ROOT.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from novelview.data.sources.assets import FolderFiles
+from novelview.data.sources.assets import FolderFiles, absolute
 from novelview.data.sources.meshes import MESH_SUFFIXES, load_mesh
 from novelview.data.sources.registry import LoadedModel, ModelRef, register
 from novelview.errors import NovelviewError
@@ -29,6 +31,20 @@ def is_mesh(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in MESH_SUFFIXES
 
 
+def mesh_files(folder: Path) -> list[Path]:
+    """Every mesh file below ``folder``, sorted; linked folders are followed (``Path.rglob`` does not
+    descend into them), each real folder once, so a link to a folder above is no endless loop."""
+    found, seen = [], set()
+    for here, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(here)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        found += [Path(here) / name for name in files if is_mesh(Path(here) / name)]
+    return sorted(found)
+
+
 def models_in(folder: Path) -> list[tuple[str, Path]]:
     """(name, mesh file) of each model directly in ``folder``: its mesh files and its sub-folders
     that hold a mesh somewhere below (the first in name order)."""
@@ -37,7 +53,7 @@ def models_in(folder: Path) -> list[tuple[str, Path]]:
         if is_mesh(entry):
             found.append((entry.stem, entry))
         elif entry.is_dir():
-            meshes = sorted(p for p in entry.rglob("*") if is_mesh(p))
+            meshes = mesh_files(entry)
             if meshes:
                 found.append((entry.name, meshes[0]))
     return found
@@ -55,7 +71,7 @@ class FolderSource:
             elif is_mesh(entry):
                 refs.append(ModelRef(entry.stem, root.name, str(entry), root=str(root), source="folder"))
             elif entry.is_dir():
-                meshes = sorted(p for p in entry.rglob("*") if is_mesh(p))
+                meshes = mesh_files(entry)
                 if meshes:
                     refs.append(ModelRef(entry.name, root.name, str(meshes[0]), root=str(root), source="folder"))
         if not refs:
@@ -67,9 +83,10 @@ class FolderSource:
 
 
 def load_file(ref: ModelRef, texture_side: int | None) -> LoadedModel:
-    """A model stored as a file on disk; its textures may come from anywhere under ``ref.root``."""
-    path = Path(ref.path).resolve()
-    root = Path(ref.root).resolve() if ref.root else path.parent
+    """A model stored as a file on disk; its textures may come from anywhere under ``ref.root``
+    (the folder as the user named it: a linked model folder is inside it, see ``assets.absolute``)."""
+    path = absolute(ref.path)
+    root = absolute(ref.root) if ref.root else path.parent
     if root not in path.parents:
         root = path.parent
     return load_mesh(FolderFiles(root), path.relative_to(root).as_posix(), texture_side)

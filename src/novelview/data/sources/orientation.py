@@ -9,6 +9,11 @@ Who decides, first wins: the per-model file (``--orientation``: up, front or a 3
 then ``--up-axis`` / ``--front``, then the source's convention (ShapeNet: +y up, front -z;
 sh3d: +y up, front +z once the source has applied the catalogue's modelRotation). When only the up axis is
 given, the front defaults to the one in ``DEFAULT_FRONT`` (z-up files: -y, as Blender's front view).
+
+An entry of the file that gives only ``up`` or only ``front`` takes the other axis by the same
+rules (``--up-axis``; ``--front``, else the default); ``render --list`` and ``--check`` print what
+each such entry inherits (``inherited_lines``). Every ref leaves ``orient_models`` with
+``ModelRef.orientation``: its up and front (or rotation) and what decided each, kept in meta.json.
 """
 
 from __future__ import annotations
@@ -70,13 +75,20 @@ def read_orientation_file(path: str | Path) -> dict[str, dict]:
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # utf-8-sig: Excel and Notepad start the file with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise NovelviewError(f"cannot read orientation file {path}: {exc}") from None
     if path.suffix.lower() == ".csv":
-        rows = list(csv.DictReader(text.splitlines()))
+        reader = csv.DictReader(text.splitlines())
+        if reader.fieldnames:  # 'model_id, up, front' as spreadsheets write it with spaces
+            reader.fieldnames = [name.strip() for name in reader.fieldnames]
+        rows = list(reader)
         if not rows or "model_id" not in rows[0]:
             raise NovelviewError(f"orientation file {path}: the first line must name the columns, e.g. model_id,up,front")
+        extra = next((row for row in rows if None in row), None)  # csv keys surplus cells by None
+        if extra is not None:
+            raise NovelviewError(f"orientation file {path}, model {extra['model_id']!r}: more cells than the first "
+                                 "line names columns; give model_id,up,front,rotation (9 numbers in one cell)")
         raw = {row["model_id"].strip(): {k: (v or "").strip() for k, v in row.items() if k != "model_id"} for row in rows}
         for entry in raw.values():
             if entry.get("rotation"):
@@ -105,7 +117,8 @@ def read_orientation_file(path: str | Path) -> dict[str, dict]:
 
 def orient_models(refs: list[ModelRef], up_axis: str = "y", front: str | None = None,
                   orientation_file: str | None = None) -> list[ModelRef]:
-    """Each ref with its final turn (``ModelRef.turn``), from the file, the options and the source."""
+    """Each ref with its final turn (``ModelRef.turn``), from the file, the options and the source,
+    and the record of how (``ModelRef.orientation``)."""
     user_up = parse_axis(up_axis, "--up-axis")
     user_front = parse_axis(front, "--front") if front else None
     entries = read_orientation_file(orientation_file) if orientation_file else {}
@@ -117,13 +130,59 @@ def orient_models(refs: list[ModelRef], up_axis: str = "y", front: str | None = 
     for ref in refs:
         entry = entries.get(ref.model_id, {})
         if "rotation" in entry:
-            turn = entry["rotation"]
+            turn, record = entry["rotation"], {"rotation": list(entry["rotation"]), "from": FILE}
         else:
-            up = entry.get("up", user_up)
-            side = entry.get("front") or user_front or (ref.front if up == "+y" else DEFAULT_FRONT[up])
+            up, side, record = _axes(ref, entry, user_up, user_front)
+            if up[1] == side[1]:  # say where each axis came from: one may be inherited, not written
+                whose = f"orientation file {orientation_file}, model {ref.model_id!r}: " if entry else ""
+                raise NovelviewError(f"{whose}front {side} (from {record['from']['front']}) lies along up {up} "
+                                     f"(from {record['from']['up']}): choose a front axis across the up axis")
             turn = tuple(turn_matrix(up, side).ravel().tolist())
-        oriented.append(dataclasses.replace(ref, turn=turn))
+        if ref.base_rotation is not None:  # sh3d: the catalogue's turn comes first
+            record["catalogue_rotation"] = list(ref.base_rotation)
+        if entry:
+            record["entry"] = "partial" if len(entry) == 1 and "rotation" not in entry else "complete"
+        oriented.append(dataclasses.replace(ref, turn=turn, orientation=record))
     return oriented
+
+
+FILE = "the orientation file"
+
+
+def _axes(ref: ModelRef, entry: dict, user_up: str, user_front: str | None) -> tuple[str, str, dict]:
+    """(up, front, record) of one model: the file's entry first, then the options, then the defaults."""
+    up, up_from = (entry["up"], FILE) if "up" in entry else (user_up, "--up-axis")
+    if "front" in entry:
+        side, front_from = entry["front"], FILE
+    elif user_front:
+        side, front_from = user_front, "--front"
+    elif up == "+y":
+        side, front_from = ref.front, "the source's convention"
+    else:
+        side, front_from = DEFAULT_FRONT[up], f"the default front for up {up}"
+    return up, side, {"up": up, "front": side, "from": {"up": up_from, "front": front_from}}
+
+
+def inherited_lines(refs: list[ModelRef]) -> list[str]:
+    """One line per model whose orientation-file entry gives only up or only front: what it inherits."""
+    lines = []
+    for ref in refs:
+        record = ref.orientation or {}
+        if record.get("entry") != "partial":
+            continue
+        given, taken = ("up", "front") if record["from"]["up"] == FILE else ("front", "up")
+        lines.append(f"{ref.model_id}: the orientation file gives only {given} {record[given]}; "
+                     f"{taken} {record[taken]} is inherited from {record['from'][taken]}")
+    return lines
+
+
+def describe(record: dict) -> str:
+    """'up +z (the orientation file), front -y (the default front for up +z)', or the rotation's source."""
+    if not record:
+        return ""
+    if "rotation" in record:
+        return f"rotation ({record['from']})"
+    return f"up {record['up']} ({record['from']['up']}), front {record['front']} ({record['from']['front']})"
 
 
 def orient_vertices(vertices: np.ndarray, ref: ModelRef, up_axis: str = "y") -> np.ndarray:

@@ -30,12 +30,14 @@ class ModelRef:
     index: int = -1  # procedural index
     seed: int = 0  # procedural seed
     front: str = "+z"  # the source's convention: the side of the file that is the object's front
-    root: str = ""  # the data root: texture paths may leave the model's folder but not this one
+    root: str = ""  # the data root as the user named it: texture paths may leave the model's folder, not this one
     archive: str = ""  # sh3d: the .sh3f zip that holds ``path``
     base_rotation: tuple[float, ...] | None = None  # sh3d modelRotation (row-major 3x3), applied first
     turn: tuple[float, ...] | None = None  # set by orientation.orient_models: the final 3x3 turn
     info: dict = field(default_factory=dict, hash=False)  # catalogue facts (sh3d), kept in meta.json
     source: str = ""  # the registered kind that loads it (``source_of``); empty: told apart by the fields
+    # set with ``turn``: up and front (or the rotation) and what decided each, kept in meta.json
+    orientation: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass

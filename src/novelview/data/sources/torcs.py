@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from novelview.data.sources.ac3d import load_ac
+from novelview.data.sources.assets import lexically_inside
 from novelview.data.sources.registry import LoadedModel, ModelRef, register
 from novelview.data.sources.xml_files import read_xml
 from novelview.data.surface import Surface, concatenate
@@ -57,7 +58,7 @@ class TorcsSource:
             except ValueError:
                 params = None  # listed anyway: the load names the problem, and the body alone may do
             body = folder / (_body_name(params) or f"{folder.name}.acc")
-            if not body.is_file() or folder.resolve() not in body.resolve().parents:
+            if not body.is_file() or not lexically_inside(body, folder):  # as named: a linked car folder is fine
                 continue
             info = {**LICENCE, "name": params.get("name", folder.name) if params is not None else folder.name,
                     "creator": _creator(folder), "model_file": body.relative_to(root).as_posix()}
