@@ -69,9 +69,10 @@ def test_forward_returns_named_outputs_and_predict_an_image_within_minus1_plus1(
     assert isinstance(outputs, dict) and outputs["image"].shape == (3, 3, 64, 64)
     assert outputs["image"].dtype == torch.float32
     checked = [outputs["image"]]
-    if name not in FLOW_MODELS:  # tanh outputs: far-out inputs saturate, the output stays on the scale
+    if name not in (*FLOW_MODELS, "depth_warp"):  # tanh outputs: far-out inputs saturate, the output stays on the scale
         checked.append(model(x * 50, code(model, a_rotation(model), 3))["image"])
-    # (A flow model mixes its warped input, its tanh pixels and white: within [-1, 1] for inputs within it.)
+    # (A flow or depth-warp model mixes its warped input, its tanh pixels and white: within [-1, 1]
+    # for inputs within it.)
     for y in checked:
         assert torch.isfinite(y).all()
         assert y.min() >= -1.0 and y.max() <= 1.0
