@@ -68,6 +68,15 @@ def generate_views(model, image_rgb: np.ndarray, rotations_deg, elevation_deg: f
     return to_uint8(output)
 
 
+def turntable_frames(model) -> int | None:
+    """The most frames of a turntable the model can draw (every rotation k * 360 / n on its grid),
+    or None when it can draw none (no 0 rotation: the autoencoder); 36 for a continuous pose."""
+    grid = model.supported_rotations()
+    if grid is None:
+        return 36
+    return next((n for n in range(len(grid), 0, -1) if all(_on_grid(k * 360.0 / n, grid) for k in range(n))), None)
+
+
 def turntable(model, image_rgb: np.ndarray, frames: int = 36, elevation_deg: float | None = None,
               source_elevation_deg: float | None = None) -> np.ndarray:
     """``frames`` evenly spaced rotations 0..360 of one image: (frames, H, W, 3) uint8."""
@@ -81,8 +90,8 @@ def turntable(model, image_rgb: np.ndarray, frames: int = 36, elevation_deg: flo
             can = ", ".join(f"{r:g}" for r in grid[:6]) + (" ..." if len(grid) > 6 else "")
             # advise only a frame count whose every rotation is on the grid: a turntable always
             # starts at 0, so a model without 0 (the autoencoder: +30 only) can make none at all
-            fits = [n for n in range(len(grid), 0, -1) if all(_on_grid(k * 360.0 / n, grid) for k in range(n))]
-            advice = (f"use --frames {fits[0]}" if fits else
+            fits = turntable_frames(model)
+            advice = (f"use --frames {fits}" if fits else
                       f"it can make no turntable: draw its views one at a time with --azimuth {grid[0]:g}")
             raise NovelviewError(f"{model.model_name} cannot make a {frames}-frame turntable: it rotates by {can} "
                                  f"degrees only (not {refused[0]:g}); {advice}, or use a model with the continuous "

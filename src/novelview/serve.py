@@ -111,14 +111,18 @@ def draw_view(state, azimuth: float, elevation: float, spec: str):
 
 def make_turntable(state, elevation: float, spec: str, frames: int = 36):
     """A looping GIF of a full turn: (its path, shown and downloadable; message)."""
-    from novelview.generate import turntable
+    from novelview.generate import turntable, turntable_frames
 
     if state is None:
         return None, None, "upload a photo or pick an example first"
     try:
         model = _model(spec)
         low, _ = elevation_range(spec)
-        views = turntable(model, np.asarray(state, np.uint8), frames, float(elevation), low)
+        fits = turntable_frames(model)  # a one-hot model draws fewer frames; the autoencoder none
+        if fits is None:
+            return None, None, (f"**error:** {spec} only turns by fixed steps and never by 0 degrees, so it "
+                                "cannot make a turntable: move the azimuth slider, or pick the default model")
+        views = turntable(model, np.asarray(state, np.uint8), min(frames, fits), float(elevation), low)
     except NovelviewError as exc:
         return None, None, f"**error:** {exc}"
     except Exception as exc:
