@@ -56,22 +56,23 @@ def _decode(name: str, model: Path, texture_side: int | None, dirs: list[Path], 
             if image.width * image.height > MAX_TEXTURE_PIXELS and image.format != "JPEG":
                 raise ValueError(f"{image.width}x{image.height} is too large")
             if "A" in image.getbands() or "transparency" in image.info:
-                return _over_glass(image, texture_side), None
+                return over_colour(image, texture_side, GLASS_TINT), None
             return np.asarray(shrink_texture(image, texture_side), np.float32) / 255.0, None
     except Exception as exc:  # PIL raises many types for broken images
         return None, ("unreadable texture", f"{model.name}: texture {name} cannot be decoded "
                       f"({type(exc).__name__}: {exc}); using the material colour")
 
 
-def _over_glass(image: Image.Image, texture_side: int | None) -> np.ndarray:
-    """An image with alpha, its see-through parts (propeller discs, windows, cut-out grilles)
-    laid over the pale glass tint: drawn opaque, they would show whatever colour they hide."""
+def over_colour(image: Image.Image, texture_side: int | None, under: np.ndarray) -> np.ndarray:
+    """An image with alpha as (H, W, 3) sRGB in [0, 1], shrunk to ``texture_side``, its see-through
+    parts laid over the colour ``under`` (propeller discs, windows and grilles over the pale glass
+    tint): drawn opaque, they would show whatever colour they hide."""
     rgba = image.convert("RGBA")
     if texture_side is not None and max(rgba.size) > texture_side:
         rgba.thumbnail((texture_side, texture_side), Image.Resampling.BOX)
     texels = np.asarray(rgba, np.float32) / 255.0
     alpha = texels[..., 3:]
-    return texels[..., :3] * alpha + GLASS_TINT * (1.0 - alpha)
+    return texels[..., :3] * alpha + under * (1.0 - alpha)
 
 
 def find_texture(name: str, dirs: list[Path], root: Path) -> Path | None:

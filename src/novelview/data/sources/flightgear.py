@@ -21,7 +21,7 @@ from pathlib import Path
 
 from novelview.data.sources.ac3d import load_ac
 from novelview.data.sources.assets import lexically_inside
-from novelview.data.sources.registry import LoadedModel, ModelRef, register
+from novelview.data.sources.registry import LoadedModel, ModelRef, package_folder, register
 from novelview.data.sources.xml_files import read_xml
 from novelview.errors import NovelviewError
 
@@ -43,11 +43,7 @@ IMAGE_SUFFIXES = (".png", ".rgb", ".rgba", ".jpg", ".jpeg")
 @register("flightgear")
 class FlightGearSource:
     def list(self, location: str, selection: str, models: int | None, seed: int) -> list[ModelRef]:
-        root = Path(location or DEBIAN_FOLDER).expanduser()
-        if not root.is_dir():
-            if not location:
-                raise NovelviewError(f"no FlightGear AI aircraft in {DEBIAN_FOLDER}: {INSTALL_HINT}")
-            raise NovelviewError(f"{root} is not a folder: give a folder of FlightGear aircraft folders")
+        root = package_folder(location, DEBIAN_FOLDER, "FlightGear AI aircraft", "FlightGear aircraft folders", INSTALL_HINT)
         listed = fallback_entries(root)
         refs = []
         for folder in sorted(p for p in root.iterdir() if p.is_dir()):

@@ -63,6 +63,17 @@ class Source(Protocol):
 SOURCES: dict[str, Source] = {}
 
 
+def package_folder(location: str, debian_folder: str, what: str, folder_of: str, install_hint: str) -> Path:
+    """The folder a source reads: ``location``, or the Debian package's folder when it is empty;
+    one line when it is not a folder (with how to install the package when none was given)."""
+    root = Path(location or debian_folder).expanduser()
+    if not root.is_dir():
+        if not location:
+            raise NovelviewError(f"no {what} in {debian_folder}: {install_hint}")
+        raise NovelviewError(f"{root} is not a folder: give a folder of {folder_of}")
+    return root
+
+
 def register(kind: str):
     """Class decorator: make a source available as ``kind:...`` in a spec."""
 

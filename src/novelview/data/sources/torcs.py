@@ -21,8 +21,9 @@ import numpy as np
 from PIL import Image
 
 from novelview.data.sources.ac3d import load_ac
+from novelview.data.sources.ac3d_textures import over_colour
 from novelview.data.sources.assets import lexically_inside
-from novelview.data.sources.registry import LoadedModel, ModelRef, register
+from novelview.data.sources.registry import LoadedModel, ModelRef, package_folder, register
 from novelview.data.sources.xml_files import read_xml
 from novelview.data.surface import Surface, concatenate
 from novelview.errors import NovelviewError
@@ -43,11 +44,7 @@ SEGMENTS = 32
 @register("torcs")
 class TorcsSource:
     def list(self, location: str, selection: str, models: int | None, seed: int) -> list[ModelRef]:
-        root = Path(location or DEBIAN_FOLDER).expanduser()
-        if not root.is_dir():
-            if not location:
-                raise NovelviewError(f"no TORCS cars in {DEBIAN_FOLDER}: {INSTALL_HINT}")
-            raise NovelviewError(f"{root} is not a folder: give a folder of TORCS car folders")
+        root = package_folder(location, DEBIAN_FOLDER, "TORCS cars", "TORCS car folders", INSTALL_HINT)
         refs = []
         for folder in sorted(p for p in root.iterdir() if p.is_dir()):
             xml = folder / f"{folder.name}.xml"
@@ -132,15 +129,10 @@ def wheel_texture(path: Path, texture_side: int | None) -> tuple[np.ndarray | No
         return None, ("missing texture", f"{path.parent.name}: no {path.name}; wheels drawn in plain colours")
     try:
         with Image.open(path) as image:
-            picture = image.convert("RGBA")
-        if texture_side is not None and max(picture.size) > texture_side:
-            picture.thumbnail((texture_side, texture_side), Image.Resampling.BOX)
-        rgba = np.asarray(picture, np.float32) / 255.0
+            return over_colour(image, texture_side, np.float32(TYRE)), None
     except Exception as exc:  # PIL raises many types for broken images
         return None, ("unreadable texture", f"{path.parent.name}: {path.name} cannot be decoded ({type(exc).__name__}); "
                       "wheels drawn in plain colours")
-    alpha = rgba[..., 3:]
-    return rgba[..., :3] * alpha + np.float32(TYRE) * (1 - alpha), None
 
 
 def wheel_surface(centre: np.ndarray, radius: float, rim: float, width: float,
