@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from novelview.data import procedural  # noqa: E402
-from novelview.config import load_config  # noqa: E402
+from novelview.config.load import load_config  # noqa: E402
 from novelview.data.batches import to_training_batch  # noqa: E402
 from novelview.data.render import RenderSettings, Renderer  # noqa: E402
 from novelview.training.datamodule import PairDataModule  # noqa: E402

@@ -5,7 +5,7 @@
 Uses ``data/procedural`` (read only) when it exists, else renders procedural:all with 20 models per
 category at 64x64 into a temporary folder. Uses the shipped ``pose_encoder`` weights when installed,
 else an untrained model (the throughput does not depend on the weights). Each run is a full
-``novelview.evaluate.evaluate`` call (from_zero pairs of the test split); the figure is the
+``novelview.evaluation.evaluate.evaluate`` call (from_zero pairs of the test split); the figure is the
 model's pairs / second over its scoring loop (reads, predictions, every metric including pose and
 identity accuracy), and the whole call's wall time (the baselines too) is recorded beside it.
 Writes ``benchmarks/results/evaluate.json``.
@@ -67,7 +67,7 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     from novelview.data.render import RenderSettings
     from novelview.data.store import RenderJob, render_dataset
-    from novelview.evaluate import evaluate
+    from novelview.evaluation.evaluate import evaluate
     from novelview.models import build_model
     from novelview.models.io import save_model, shipped_names
 

@@ -30,7 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import cpu_name, load_average  # noqa: E402
 
-from novelview.config import load_config  # noqa: E402
+from novelview.config.load import load_config  # noqa: E402
 from novelview.data.batches import ResidentViews  # noqa: E402
 from novelview.images import views_to_model  # noqa: E402
 from novelview.train import build_trainer, prepare  # noqa: E402

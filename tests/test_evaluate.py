@@ -12,9 +12,9 @@ import torch
 
 from novelview import metrics as M
 from novelview.data.pairs import PairTable
-from novelview.data.store import ViewStore
+from novelview.data.viewstore import ViewStore
 from novelview.errors import NovelviewError
-from novelview.evaluate import evaluate
+from novelview.evaluation.evaluate import evaluate
 from novelview.models import build_model
 from novelview.models.io import load_model, save_model
 

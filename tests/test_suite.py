@@ -7,7 +7,7 @@ import csv
 
 import pytest
 
-from novelview import suite
+from novelview.evaluation import suite
 from novelview.errors import NovelviewError
 
 

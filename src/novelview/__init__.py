@@ -1,7 +1,7 @@
 """novelview: single-image novel view synthesis of objects.
 
 Data flows mesh -> views on disk (``novelview.data``) -> training pairs -> model
-(``novelview.models``) -> metrics and images (``novelview.evaluate``, ``novelview.generate``).
+(``novelview.models``) -> metrics and images (``novelview.evaluation.evaluate``, ``novelview.generate``).
 """
 
 __version__ = "0.2.0"

@@ -44,7 +44,7 @@ def train(config_path, data, out, max_steps, max_epochs, devices, accelerator, s
     """Train a model; OVERRIDES are section.key=value (e.g. optim.lr=0.0005)."""
     import signal
 
-    from novelview.config import load_config
+    from novelview.config.load import load_config
     from novelview.train import TrainingInterrupted
     from novelview.train import train as run_training
 
@@ -166,8 +166,8 @@ def evaluate(data, model_specs, out, split, pairs, elevations, elevation_index, 
     """Models beside trivial baselines: metrics by category, rotation and elevation, a plot and a grid."""
     import torch
 
-    from novelview.evaluate import evaluate as run_evaluation
-    from novelview.report import metric_rows, text_table
+    from novelview.evaluation.evaluate import evaluate as run_evaluation
+    from novelview.evaluation.report import metric_rows, text_table
 
     if threads is not None:
         if threads < 1:
@@ -215,7 +215,7 @@ def serve(host, port, model_spec) -> None:
 @cli.command()
 def configs() -> None:
     """List the configs shipped in the package: a name for --config and what it is for."""
-    from novelview.config_files import config_names, describe
+    from novelview.config.files import config_names, describe
 
     names = config_names()
     width = max(len(n) for n in names) + 2
@@ -238,7 +238,7 @@ def suite(model_specs, data_root, out, set_names, set_data, max_pairs, workers, 
     """Every test set at hand (procedural, Sweet Home 3D test split, FlightGear, TORCS), each
     rendered once, scored with two protocols beside the baselines; summary.md and summary.csv
     give L1 as a ratio of copying the input on the same pairs. Sets not installed are skipped."""
-    from novelview.suite import find_sets, run_suite
+    from novelview.evaluation.suite import find_sets, run_suite
 
     overrides = {}
     for item in set_data:

@@ -68,7 +68,7 @@ def _parse_elevations(text: str) -> tuple[float, ...]:
 def render(source, out, models, seed, workers, size, azimuths, elevations, azimuth_jitter, depth, supersample, up_axis,
            front, orientation_file, check, list_only, shard, val_share, test_share, split_file, png, overwrite) -> None:
     """Render meshes into a multi-view data set (views.npy, meta.json, split.json)."""
-    from novelview.data import check as look
+    from novelview.data import preview as look
     from novelview.data.render import RenderSettings
     from novelview.data.store import RenderJob, render_dataset
 
@@ -142,7 +142,7 @@ def merge(shards, out) -> None:
 @click.option("--split", default="all", show_default=True)
 def sheet(data, out, per_category, azimuth_step, split) -> None:
     """A contact sheet (PNG) of a data set: models by row, azimuths by column."""
-    from novelview.data.check import sheet_plan
+    from novelview.data.preview import sheet_plan
     from novelview.generate import dataset_sheet
 
     per_category, shown = sheet_plan(data, per_category, split)
@@ -155,7 +155,7 @@ def sheet(data, out, per_category, azimuth_step, split) -> None:
 def doctor(folder, repair) -> None:
     """Check a data set, an unfinished render, a run folder or a model export folder: what is damaged,
     and how to repair it."""
-    from novelview.doctor import examine
+    from novelview.doctor.examine import examine
 
     report = examine(folder, repair=repair)
     for line in report.lines():

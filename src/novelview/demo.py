@@ -13,7 +13,8 @@ import numpy as np
 from PIL import Image
 
 from novelview.data.render import RenderSettings
-from novelview.data.store import RenderJob, ViewStore, render_dataset
+from novelview.data.store import RenderJob, render_dataset
+from novelview.data.viewstore import ViewStore
 from novelview.generate import generate_views, model_size
 from novelview.images import composite_on_white, make_grid
 from novelview.models.io import load_model, shipped_names
@@ -26,8 +27,8 @@ DEMO_SEED = 1
 def run_demo(out: str | Path, per_category: int = 6, max_pairs: int = 500, workers: int = 0,
              progress: bool = True) -> dict:
     """Writes ``out``/report.html and report.md (plus data/, eval/, turntables/); returns paths."""
-    from novelview.evaluate import evaluate
-    from novelview.report import write_report
+    from novelview.evaluation.evaluate import evaluate
+    from novelview.evaluation.report import write_report
 
     out = Path(out)
     started = time.time()

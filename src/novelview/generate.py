@@ -122,7 +122,7 @@ def dataset_sheet(data_dir: str | Path, out_file: str | Path, per_category: int 
                   azimuth_step: int = 3, split: str = "all") -> Path:
     """A contact sheet of a data set: rows are models (``per_category`` of each category),
     columns are azimuths every ``azimuth_step`` steps, composited on white."""
-    from novelview.data.store import ViewStore
+    from novelview.data.viewstore import ViewStore
 
     if azimuth_step < 1 or per_category < 1:
         raise NovelviewError(f"--azimuth-step and --per-category must be 1 or more (got {azimuth_step}, {per_category})")

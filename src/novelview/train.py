@@ -22,7 +22,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from novelview import config as cfg
+from novelview.config import load as cfg
 from novelview.data.files import folder_lock
 from novelview.errors import NovelviewError
 from novelview.models import MODELS

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from bad_input_helpers import assert_one_error, run_subprocess
 
-import novelview.data.check
+import novelview.data.preview
 import novelview.generate
 
 
@@ -18,7 +18,7 @@ import novelview.generate
 def sheet_reads_only_through_dataset_sheet(monkeypatch):
     """`novelview sheet` opens the data set for its plan before drawing; these tests make the
     drawing (generate.dataset_sheet) fail, so the plan must not read the folder first."""
-    monkeypatch.setattr(novelview.data.check, "sheet_plan", lambda data, per_category, split="all": (4, "planned"))
+    monkeypatch.setattr(novelview.data.preview, "sheet_plan", lambda data, per_category, split="all": (4, "planned"))
 
 
 def _reads(path, reader):

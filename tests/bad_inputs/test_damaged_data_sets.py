@@ -11,7 +11,8 @@ import pytest
 
 from novelview.data import store
 from novelview.data.render import RenderSettings
-from novelview.data.store import RenderJob, ViewStore, render_dataset
+from novelview.data.store import RenderJob, render_dataset
+from novelview.data.viewstore import ViewStore
 from novelview.errors import NovelviewError
 
 from bad_input_helpers import RENDER, assert_one_error

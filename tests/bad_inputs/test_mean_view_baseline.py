@@ -10,10 +10,10 @@ import pytest
 
 from novelview.data.render import RenderSettings
 from novelview.data.store import RenderJob, render_dataset
-from novelview.evaluate import evaluate
+from novelview.evaluation.evaluate import evaluate
 from novelview.models import build_model
 from novelview.models.io import save_model
-from novelview.report import category_rows, metric_rows, text_table
+from novelview.evaluation.report import category_rows, metric_rows, text_table
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_a_mean_of_training_views_keeps_its_row_name(finished_set, tiny_model, t
 
 
 def test_the_suite_summary_says_which_mean_it_compared_with(tiny_model, tmp_path):
-    from novelview.suite import run_suite
+    from novelview.evaluation.suite import run_suite
 
     data = render(tmp_path / "data", 0.0, 1.0)
     rows = run_suite([str(tiny_model)], tmp_path / "root", tmp_path / "out", ["procedural"], {"procedural": data},

@@ -16,7 +16,7 @@ from safetensors.torch import load_file, save_file
 
 import novelview
 from novelview.errors import NovelviewError
-from novelview.evaluate import evaluate
+from novelview.evaluation.evaluate import evaluate
 from novelview.models.io import load_model, save_model
 
 

@@ -12,7 +12,7 @@ from novelview import generate as gen
 from novelview.data.render import RenderSettings
 from novelview.data.store import RenderJob, render_dataset
 from novelview.errors import NovelviewError
-from novelview.evaluate import evaluate
+from novelview.evaluation.evaluate import evaluate
 from novelview.models.io import load_model
 
 NAN, INF = float("nan"), float("inf")

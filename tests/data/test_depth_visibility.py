@@ -11,7 +11,8 @@ import trimesh
 
 from novelview.data.camera import orbit_camera
 from novelview.data.render import RenderSettings, Renderer
-from novelview.data.store import RenderJob, ViewStore, render_dataset
+from novelview.data.store import RenderJob, render_dataset
+from novelview.data.viewstore import ViewStore
 from novelview.data.surface import solid
 from novelview.data.visibility import camera_frames, true_visibility
 

@@ -10,7 +10,8 @@ from novelview.data.batches import FileViews, PairBatches, ResidentViews, pack, 
 from novelview.data.order import PassSampler, shuffled
 from novelview.data.pairs import PairTable
 from novelview.data.render import RenderSettings
-from novelview.data.store import RenderJob, ViewStore, render_dataset
+from novelview.data.store import RenderJob, render_dataset
+from novelview.data.viewstore import ViewStore
 from novelview.errors import NovelviewError
 from novelview.images import to_model_input
 

@@ -13,7 +13,7 @@ import trimesh
 from click.testing import CliRunner
 
 from novelview.cli import cli
-from novelview.data.check import listing
+from novelview.data.preview import listing
 from novelview.data.sources import list_models, load_model, sh3d
 from novelview.data.sources.registry import SOURCES
 from novelview.data.split import SHIPPED_SPLIT_FOLDER, SPLIT_NAMES, make_split

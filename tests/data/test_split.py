@@ -10,7 +10,8 @@ import pytest
 import trimesh
 
 from novelview.data import split as split_module
-from novelview.data.store import RenderJob, ViewStore, make_split, render_dataset
+from novelview.data.store import RenderJob, make_split, render_dataset
+from novelview.data.viewstore import ViewStore
 from novelview.errors import NovelviewError
 
 from store_helpers import count_renders, tiny_job

@@ -9,7 +9,8 @@ import pytest
 import trimesh
 
 from novelview.data.render import RenderSettings
-from novelview.data.store import ViewStore, merge_shards, render_dataset
+from novelview.data.store import merge_shards, render_dataset
+from novelview.data.viewstore import ViewStore
 from novelview.errors import NovelviewError
 
 from store_helpers import count_renders, tiny_job

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from novelview.cli import cli
-from novelview.config import load_config
-from novelview.config_files import CONFIG_FOLDER, config_names, resolve_config
+from novelview.config.load import load_config
+from novelview.config.files import CONFIG_FOLDER, config_names, resolve_config
 from novelview.errors import NovelviewError
 
 

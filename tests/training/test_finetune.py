@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from novelview.config import load_config
+from novelview.config.load import load_config
 from novelview.train import train
 
 from training_helpers import CONFIGS, config_for

@@ -7,7 +7,7 @@ import pytest
 
 from novelview.data.files import folder_lock
 from novelview.errors import NovelviewError
-from novelview.evaluate import evaluate
+from novelview.evaluation.evaluate import evaluate
 from novelview.train import train
 
 from training_helpers import config_for, load

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from novelview.config import load_config
+from novelview.config.load import load_config
 from novelview.errors import NovelviewError
 from novelview.models import MODELS
 from novelview.models.io import load_model

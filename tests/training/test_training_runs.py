@@ -14,8 +14,8 @@ import pytest
 import torch
 import yaml
 
-from novelview.config import load_config
-from novelview.data.store import ViewStore
+from novelview.config.load import load_config
+from novelview.data.viewstore import ViewStore
 from novelview.errors import NovelviewError
 from novelview.images import to_model_input
 from novelview.models import build_model

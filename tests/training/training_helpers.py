@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from novelview.config import load_config
+from novelview.config.load import load_config
 from novelview.data.pairs import PairTable
-from novelview.data.store import ViewStore
+from novelview.data.viewstore import ViewStore
 from novelview.images import to_model_input
 from novelview.train import build_trainer, prepare
 

@@ -57,14 +57,12 @@ def make_car(rng: np.random.Generator) -> list[Part]:
         cab_len, cab_z = length * rng.uniform(0.75, 0.85), -length * 0.06
     elif kind == "pickup":
         cab_len, cab_z = length * rng.uniform(0.3, 0.38), length * 0.12
-        bed_len = length / 2 - cab_z - cab_len / 2
         wall = 0.04
         bed_z = -length / 2 + (length / 2 + cab_z - cab_len / 2) / 2
         bed_span = length / 2 + cab_z - cab_len / 2
         for sx in (-1, 1):
             parts.append(box([wall, 0.14, bed_span], [sx * (width / 2 - wall / 2), top + 0.07, bed_z], paint))
         parts.append(box([width, 0.14, wall], [0, top + 0.07, -length / 2 + wall / 2], paint))
-        del bed_len
     elif kind == "hatchback":
         cab_len, cab_z = length * rng.uniform(0.45, 0.55), -length * rng.uniform(0.08, 0.14)
     else:

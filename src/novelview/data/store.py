@@ -42,11 +42,11 @@ from novelview.data.render import RenderSettings, Renderer, view_azimuths
 from novelview.data.sources import ModelRef, list_models, load_model, orient_models, texture_side_limit
 from novelview.data.sources.orientation import parse_axis, stored_axis_name
 from novelview.data.split import make_split, read_split_file  # noqa: F401  (re-exported)
-from novelview.data.viewstore import ViewStore  # noqa: F401  (re-exported: readers import it from here)
 from novelview.errors import NovelviewError
 
-# ViewStore, make_split, finish and write_pngs live in their own files; readers import them from here.
-__all__ = ["RenderJob", "ViewStore", "check_job", "finish", "job_from_identity", "make_split", "merge_shards",
+# The render side. make_split, finish and write_pngs live in their own files and are re-exported here;
+# readers of a finished data set use novelview.data.viewstore only.
+__all__ = ["RenderJob", "check_job", "finish", "job_from_identity", "make_split", "merge_shards",
            "prepare_folder", "read_split_file", "refuse_foreign", "render_dataset", "write_pngs"]
 
 FORMAT_VERSION = 1

@@ -8,7 +8,7 @@ Both compare the output (L1 on [-1, 1]) with a gallery of true views:
 - ``identity_accuracy``: among every object of the split seen at the target's elevation and grid
   azimuth, the nearest one is the source's own object.
 A blur that is nearest to nothing in particular fails both; copying the input passes identity but
-fails pose. Evaluation gathers the galleries (``novelview.evaluate``).
+fails pose. Evaluation gathers the galleries (``novelview.evaluation.evaluate``).
 """
 
 from __future__ import annotations

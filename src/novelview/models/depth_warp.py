@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from novelview.errors import NovelviewError
-from novelview.models.layers import ViewSynthesisModel, derive_options
+from novelview.models.base import ViewSynthesisModel, derive_options
 from novelview.models.poses import build_pose
 from novelview.models.registry import register
 from novelview.models.splat import warp_to_target

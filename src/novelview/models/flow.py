@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from novelview.models.layers import ViewSynthesisModel
+from novelview.models.base import ViewSynthesisModel
 from novelview.models.poses import build_pose
 from novelview.models.registry import register
 from novelview.models.unet import PoseUNet, warp

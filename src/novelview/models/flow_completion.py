@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from novelview.models.layers import ViewSynthesisModel
+from novelview.models.base import ViewSynthesisModel
 from novelview.models.flow_visibility import FlowVisibilityModel
 from novelview.models.registry import register
 from novelview.models.unet import PoseUNet

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from novelview.models.layers import ViewSynthesisModel, down, up, xavier_init
+from novelview.models.base import ViewSynthesisModel
+from novelview.models.layers import down, up, xavier_init
 from novelview.models.poses import OneHotAzimuth, build_pose
 from novelview.models.registry import register
 

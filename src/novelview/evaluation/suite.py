@@ -79,7 +79,7 @@ def run_suite(models: list[str], data_root: Path, out: Path, sets: list[str] | N
               workers: int = 0, log=print, accuracy: bool = True) -> list[dict]:
     """Score ``models`` on every test set at hand; returns the summary rows (also written to
     ``out/summary.csv`` and ``out/summary.md``)."""
-    from novelview.evaluate import evaluate
+    from novelview.evaluation.evaluate import evaluate
 
     if not models:
         raise NovelviewError("give at least one --model")

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from novelview.cli import cli
-from novelview.data.check import CHECK_AZIMUTHS, LABEL_WIDTH, sheet_plan
+from novelview.data.preview import CHECK_AZIMUTHS, LABEL_WIDTH, sheet_plan
 
 SMALL = ["--size", "16", "--supersample", "1", "--workers", "1"]
 

@@ -7,7 +7,7 @@
   the last that all of them saved (an adversarial run makes two optimiser steps per batch, one for
   G and one for D, and Lightning counts both: its step 2N is the twin's step N).
 Every tar also holds each run's config.yaml and CSV log; the choices go to stdout.
-    python benchmarks/gpu_compare_pack.py RUNS OUT
+    python experiments/gpu_compare_pack.py RUNS OUT
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import sys
 import tarfile
 from pathlib import Path
 
-from gpu_pack import add, export_step  # benchmarks/ is on the path when this file runs as a script
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from gpu_pack import add, export_step  # noqa: E402  (benchmarks/gpu_pack.py packs the same way)
 
 ORDERING = {"order_a": ["order_pose_encoder", "order_flow"],
             "order_b": ["order_flow_visibility", "order_flow_visibility_v01"],

@@ -162,7 +162,7 @@ SINGLE_CATEGORY_ROWS = 16  # a one-category set shows this many models by defaul
 def sheet_plan(data_dir: str | Path, per_category: int | None, split: str = "all") -> tuple[int, str]:
     """Models per category for ``novelview sheet`` (None: 4, or 16 when the set has one category)
     and a line saying how many models the sheet shows of how many there are."""
-    from novelview.data.store import ViewStore
+    from novelview.data.viewstore import ViewStore
 
     store = ViewStore(data_dir)
     counts = Counter(store.categories[m] for m in store.indices(split))

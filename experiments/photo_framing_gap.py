@@ -10,7 +10,7 @@ four ways and turned by the default model, L1 against the clean renders of the t
 - true frame: the true mask, scaled and centred with the clean render's own enclosing circle and
   box centre (what a photo cannot tell: the renderer frames the 3D bounding sphere).
 
-    OMP_NUM_THREADS=2 python benchmarks/photo_framing_gap.py [--per-category 2] [--threads 2]
+    OMP_NUM_THREADS=2 python experiments/photo_framing_gap.py [--per-category 2] [--threads 2]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import novelview.photo.framing as framing  # noqa: E402
 from bench_photo import ROTATIONS, l1, views_of  # noqa: E402
 from photo_scenes import photo_like  # noqa: E402

@@ -108,10 +108,10 @@ def examine(folder: str | Path, repair: bool = False) -> Report:
 
 def _checker(kind: str):
     if kind == "data set folder":
-        from novelview.doctor_data import check_dataset_folder
+        from novelview.doctor.data_sets import check_dataset_folder
 
         return check_dataset_folder
-    from novelview.doctor_run import check_export_folder, check_run_folder
+    from novelview.doctor.runs import check_export_folder, check_run_folder
 
     return check_run_folder if kind == "run folder" else check_export_folder
 

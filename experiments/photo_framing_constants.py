@@ -5,7 +5,7 @@ the smallest enclosing circle's diameter and the bounding box's centre, as share
 (alpha > 0.5). Prints their medians, the circle's coefficient of variation and the RMS deviation
 of the box centre from its median, in pixels of the frame: how far a fixed framing can be off.
 
-    python benchmarks/photo_framing_constants.py data/library/sh3d data/library/procedural
+    python experiments/photo_framing_constants.py data/library/sh3d data/library/procedural
 """
 
 from __future__ import annotations

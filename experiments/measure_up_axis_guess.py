@@ -6,7 +6,7 @@ variant weights that base by how low the surface's centroid sits above it. Each 
 (the first --models of each category, seed 7) is turned by one of the 24 axis-aligned rotations,
 drawn at random, and the guess is right when it names the axis that was turned to +y.
 
-    python benchmarks/measure_up_axis_guess.py [--models 100] [--out benchmarks/results/up_axis_guess.json]
+    python experiments/measure_up_axis_guess.py [--models 100] [--out experiments/results/up_axis_guess.json]
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def guess_up(vertices: np.ndarray, weight_by_low_centroid: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", type=int, default=100)
-    parser.add_argument("--out", default="benchmarks/results/up_axis_guess.json")
+    parser.add_argument("--out", default="experiments/results/up_axis_guess.json")
     args = parser.parse_args()
     rotations = axis_rotations()
     rng = np.random.default_rng(0)

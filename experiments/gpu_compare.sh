@@ -10,10 +10,10 @@
 #   pairs, fm = the feature-matching weight), and the twin with objective l1 (a checkpoint every
 #   TWIN_SAVE batches in each of these runs, so the packer compares them at one batch count).
 # Every run shares the GPU until DEADLINE. Exports come back in float16 as tar files in $OUT
-# (benchmarks/gpu_compare_pack.py), with the logs. Evaluate them on the workstation.
-#   OUT=/tmp/out DEADLINE=$(( $(date +%s) + 560 )) bash benchmarks/gpu_compare.sh
+# (experiments/gpu_compare_pack.py), with the logs. Evaluate them on the workstation.
+#   OUT=/tmp/out DEADLINE=$(( $(date +%s) + 560 )) bash experiments/gpu_compare.sh
 # CPU dry run: WHEELS=none ACCELERATOR=cpu PRECISION=32-true MODELS=4 STEPS=8 SAVE=4 TWIN_SAVE=8 \
-#   EXTRA="data.batch_size=8 data.max_val_pairs=32" DEADLINE=$(( $(date +%s) + 400 )) bash benchmarks/gpu_compare.sh
+#   EXTRA="data.batch_size=8 data.max_val_pairs=32" DEADLINE=$(( $(date +%s) + 400 )) bash experiments/gpu_compare.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/gpu_out}
@@ -63,6 +63,6 @@ for pair in $ADVERSARIAL; do
     "trainer.save_every_n_steps=$(( 2 * TWIN_SAVE ))" &
 done
 wait
-python3 benchmarks/gpu_compare_pack.py "$RUNS" "$OUT" >> "$OUT/steps.log" 2>&1
+python3 experiments/gpu_compare_pack.py "$RUNS" "$OUT" >> "$OUT/steps.log" 2>&1
 log "packed"
 (cd "$OUT" && tar -cf logs.tar ./*.log && rm -f ./*.log)

@@ -9,7 +9,7 @@ import torch
 
 from novelview.data.pairs import Pairs
 from novelview.images import make_grid, to_uint8
-from novelview.report import baseline_name
+from novelview.evaluation.report import baseline_name
 
 
 def plot_error_by_angle(path: Path, results: dict, title: str) -> None:

@@ -5,7 +5,7 @@
 # the completion U-Net at half that), then scored on the validation split (which flow_visibility
 # variant to keep) and on the test split.
 # About 65 minutes of training on 2 cores (62 measured), then about 15 of evaluation:
-#   bash benchmarks/cpu_ordering.sh            # DATA=data/procedural4 RUNS=runs/order STEPS=1200
+#   bash experiments/cpu_ordering.sh            # DATA=data/procedural4 RUNS=runs/order STEPS=1200
 # A run whose export/ already exists is not trained again (to finish an interrupted study).
 set -u
 cd "$(dirname "$0")/.."

@@ -25,17 +25,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from novelview import figures
+from novelview.evaluation import figures
 from novelview import metrics as M
 from novelview.data.pairs import MODES, Pairs, PairTable
-from novelview.data.store import ViewStore
+from novelview.data.viewstore import ViewStore
 from novelview.errors import NovelviewError
 from novelview.models.io import load_model, resolve
 from novelview.numbers import require_finite
-from novelview.predictors import ModelPredictor, baselines
+from novelview.evaluation.predictors import ModelPredictor, baselines
 from novelview.data.files import folder_lock, write_text_atomic
-from novelview.report import write_csv
-from novelview.scoring import Scorer
+from novelview.evaluation.report import write_csv
+from novelview.evaluation.scoring import Scorer
 
 PAIR_RULE = ("Models are scored on the requested pair table (seeded subsample of max_pairs). A model that cannot "
              "take some of its poses is scored on those it can take if there are two or more per object, else on every pair "

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from novelview.data.files import NO_PERMISSION, load_json, stale_temporary_files
-from novelview.doctor import Finding, finding
+from novelview.doctor.examine import Finding, finding
 
 
 def _permission_problem(path: Path) -> str | None:

@@ -22,7 +22,7 @@ from novelview.data.render import RenderSettings
 from novelview.data.split import make_split, split_problem
 from novelview.data.store import job_from_identity
 from novelview.data.viewstore import depth_wanted, meta_problem
-from novelview.doctor import Finding, finding
+from novelview.doctor.examine import Finding, finding
 from novelview.errors import NovelviewError
 
 IDENTITY_KEYS = ("format_version", "source", "models", "seed", "up_axis", "render")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from novelview.errors import NovelviewError
 
-CONFIG_FOLDER = Path(__file__).resolve().parent / "configs"
+CONFIG_FOLDER = Path(__file__).resolve().parent.parent / "configs"
 
 
 def config_names() -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from novelview.config_files import resolve_config
+from novelview.config.files import resolve_config
 from novelview.errors import NovelviewError
 
 DEFAULTS: dict = {
@@ -123,7 +123,7 @@ def set_key(config: dict, dotted: str, value) -> None:
 def check(config: dict) -> None:
     """Reject configs with unknown sections or keys, and values of the wrong type or range, up
     front, so that a typo never fails late or is silently ignored."""
-    from novelview.config_check import check_values
+    from novelview.config.check import check_values
 
     for section, body in config.items():
         if section not in DEFAULTS:
