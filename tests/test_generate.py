@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 import torch
+from console_script import novelview_command
 from PIL import Image
 
 from novelview.errors import NovelviewError
@@ -203,7 +204,7 @@ def test_cli_a_one_hot_model_refuses_45_degrees_in_one_line(tmp_path, pose_model
 
 
 def _cli(*args):
-    return subprocess.run(["novelview", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([*novelview_command(), *args], capture_output=True, text=True, timeout=120)
 
 
 def test_cli_generate_one_view_and_errors(tmp_path, pose_model_dir, autoencoder_dir, novelview):

@@ -270,7 +270,7 @@ def test_pose_accuracy_on_a_hand_made_gallery():
              ([100.0, 10.0], [1.0, 1.0]),  # exactly 10 degrees off still counts
              ([101.0, 180.0], [0.0, 0.0])]  # too far
     for target, expected in cases:
-        accuracy = M.METRICS["pose_accuracy"].fn(pred, gallery, angles, torch.tensor(target))
+        accuracy = pose_accuracy(pred, gallery, angles, torch.tensor(target))
         assert accuracy.tolist() == expected, target
     # A jittered gallery: the nearest view's own (exact) azimuth counts.
     jittered = torch.tensor([[3.0, 95.0, 182.0, 268.0]] * 2)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
+from novelview.average import average_command
 from novelview.cli_data import DATA_COMMANDS
+from novelview.cli_evaluation import EVALUATION_COMMANDS
 from novelview.errors import NovelviewError, ended_early_message
 from novelview.numbers import finite_option
 
@@ -21,13 +23,18 @@ from novelview.numbers import finite_option
 @click.version_option(package_name="novelview")
 def cli() -> None:
     """Single-image novel view synthesis of objects: render, train, evaluate, generate."""
+    from novelview.plugins import load_plugins
+
+    load_plugins()  # the user's own families, objectives, metrics and sources, before any command
 
 
 @cli.command(context_settings={"ignore_unknown_options": False})
 @click.option("--config", "config_path", required=True,
               help="a shipped config's name (`novelview configs` lists them, e.g. flow_completion) or a YAML file")
-@click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder from `novelview render`")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="run folder")
+@click.option("--data", type=click.Path(path_type=Path), help="data set folder from `novelview render` (required to train)")
+@click.option("--out", type=click.Path(path_type=Path), help="run folder (required to train)")
+@click.option("--print-config", is_flag=True,
+              help="print the resolved config (every default and option filled) as YAML and stop: nothing is trained or written")
 @click.option("--max-steps", type=int, default=None, help="stop after N optimiser steps")
 @click.option("--max-epochs", type=int, default=None)
 @click.option("--devices", default=None, help="number of devices, or 'auto'")
@@ -39,8 +46,8 @@ def cli() -> None:
 @click.option("--resume", is_flag=True, help="continue from the run folder's last checkpoint")
 @click.option("--overwrite", is_flag=True, help="replace a trained run already in --out (its checkpoints and export)")
 @click.argument("overrides", nargs=-1)
-def train(config_path, data, out, max_steps, max_epochs, devices, accelerator, strategy, num_nodes, precision,
-          threads, resume, overwrite, overrides) -> None:
+def train(config_path, data, out, print_config, max_steps, max_epochs, devices, accelerator, strategy, num_nodes,
+          precision, threads, resume, overwrite, overrides) -> None:
     """Train a model; OVERRIDES are section.key=value (e.g. optim.lr=0.0005)."""
     import signal
 
@@ -53,6 +60,19 @@ def train(config_path, data, out, max_steps, max_epochs, devices, accelerator, s
              "threads": threads}
     extra = [f"trainer.{k}={v}" for k, v in flags.items() if v is not None]
     config = load_config(config_path, [*overrides, *extra])
+    if print_config:
+        import yaml
+
+        from novelview.config.load import resolved
+
+        click.echo("# the resolved config; model.options the data set decides (image_size, elevation_range,\n"
+                   "# num_rotations, camera) are filled from --data when training")
+        click.echo(yaml.safe_dump(resolved(config), sort_keys=False), nl=False)
+        return
+    missing = [flag for flag, value in (("--data", data), ("--out", out)) if value is None]
+    if missing:
+        raise NovelviewError(f"train needs {' and '.join(missing)}: give the data set folder and the run folder "
+                             "(or --print-config to see the config only)")
     try:
         if resume and overwrite:
             raise NovelviewError("--resume continues the run in --out and --overwrite replaces it: give one of them")
@@ -108,6 +128,7 @@ def generate(image, azimuth, elevation, source_elevation, turntable, frames, out
     from PIL import Image as PILImage
 
     from novelview import generate as gen
+    from novelview.atomic import save_image
     from novelview.models.io import load_model
 
     if (azimuth is None) == (not turntable):
@@ -136,52 +157,10 @@ def generate(image, azimuth, elevation, source_elevation, turntable, frames, out
         click.echo(f"wrote {files['gif']} and {files['sheet']}")
     else:
         path = out / f"{stem}_az{azimuth:g}{suffix}.png"
-        PILImage.fromarray(view).save(path)
+        save_image(PILImage.fromarray(view), path)
         click.echo(f"wrote {path}")
     for warning in prepared.warnings:  # after the outputs: an error above stays the one line on stderr
         click.echo(f"warning: {warning}", err=True)
-
-
-@cli.command()
-@click.option("--data", required=True, type=click.Path(path_type=Path), help="data set folder")
-@click.option("--model", "model_specs", multiple=True, required=True,
-              help="shipped name or export folder (+mirror: mirror-averaged); repeat to compare")
-@click.option("--out", required=True, type=click.Path(path_type=Path))
-@click.option("--split", default="test", show_default=True)
-@click.option("--pairs", type=click.Choice(["from_zero", "all", "fixed", "offgrid"]), default="from_zero",
-              show_default=True, help="from_zero: the original protocol (source azimuth 0); all: any source view; "
-              "offgrid: from_zero on a finer grid, rotations off the --grid-step grid against those on it")
-@click.option("--elevations", type=click.Choice(["same", "any"]), default="same", show_default=True,
-              help="any: source and target may differ in elevation")
-@click.option("--elevation-index", type=int, default=None, help="use one elevation of the set (0: the first)")
-@click.option("--grid-step", type=float, default=10.0, show_default=True,
-              callback=finite_option("degrees, e.g. 10"), help="the training grid (offgrid pairs)")
-@click.option("--max-pairs", type=int, default=None, help="seeded sample of at most N pairs")
-@click.option("--batch-size", type=int, default=256, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=int, default=None, help="torch threads (default: all cores)")
-@click.option("--no-accuracy", is_flag=True, help="skip pose and identity accuracy (faster)")
-def evaluate(data, model_specs, out, split, pairs, elevations, elevation_index, grid_step, max_pairs, batch_size, seed,
-             threads, no_accuracy) -> None:
-    """Models beside trivial baselines: metrics by category, rotation and elevation, a plot and a grid."""
-    import torch
-
-    from novelview.evaluation.evaluate import evaluate as run_evaluation
-    from novelview.evaluation.report import metric_rows, text_table
-
-    if threads is not None:
-        if threads < 1:
-            raise NovelviewError(f"--threads must be at least 1, not {threads}")
-        torch.set_num_threads(threads)
-    results = run_evaluation(data, list(model_specs), out, split=split, pairs=pairs, elevations=elevations,
-                             batch_size=batch_size, max_pairs=max_pairs, seed=seed, accuracy=not no_accuracy,
-                             grid_step=grid_step, elevation_index=elevation_index)
-    click.echo(text_table(*metric_rows(results)))
-    for label, entry in results["models"].items():
-        for key in ("offgrid", "elevation_change"):
-            if key in entry:
-                click.echo(f"{label} {key}: {json.dumps(entry[key], default=str)[:400]}")
-    click.echo(f"wrote {out}/metrics.json, metrics.csv, error_by_angle.png, grid.png")
 
 
 @cli.command()
@@ -213,46 +192,24 @@ def serve(host, port, model_spec) -> None:
 
 
 @cli.command()
-def configs() -> None:
+@click.option("--options", "show_options", is_flag=True,
+              help="instead, every option of every model family, pose encoding and objective (Markdown)")
+def configs(show_options) -> None:
     """List the configs shipped in the package: a name for --config and what it is for."""
     from novelview.config.files import config_names, describe
 
+    if show_options:
+        from novelview.config.options_table import markdown
+
+        click.echo(markdown(), nl=False)
+        return
     names = config_names()
     width = max(len(n) for n in names) + 2
     for name in names:
         click.echo(f"{name.ljust(width)}{describe(name)}")
 
 
-@cli.command()
-@click.option("--model", "model_specs", multiple=True, required=True,
-              help="shipped name, NAME+mirror, or export folder; repeat to compare")
-@click.option("--data-root", type=click.Path(path_type=Path), default=Path("data/suite"), show_default=True,
-              help="where each test set is rendered once (data-root/NAME), and found again")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/suite"), show_default=True)
-@click.option("--set", "set_names", multiple=True, help="only these test sets (procedural, sh3d, flightgear, torcs)")
-@click.option("--set-data", "set_data", multiple=True, metavar="NAME=DIR", help="score set NAME on data set DIR")
-@click.option("--max-pairs", type=int, default=None, help="seeded sample of at most N pairs per set and protocol")
-@click.option("--workers", type=int, default=0, help="render processes (default: all cores)")
-@click.option("--no-accuracy", is_flag=True, help="skip pose and identity accuracy (much faster on large sets)")
-def suite(model_specs, data_root, out, set_names, set_data, max_pairs, workers, no_accuracy) -> None:
-    """Every test set at hand (procedural, Sweet Home 3D test split, FlightGear, TORCS), each
-    rendered once, scored with two protocols beside the baselines; summary.md and summary.csv
-    give L1 as a ratio of copying the input on the same pairs. Sets not installed are skipped."""
-    from novelview.evaluation.suite import find_sets, run_suite
-
-    overrides = {}
-    for item in set_data:
-        name, sep, folder = item.partition("=")
-        if not sep or not name or not folder:
-            raise NovelviewError(f"--set-data {item!r}: write NAME=DIR, e.g. sh3d=data/library/sh3d")
-        overrides[name] = Path(folder)
-    find_sets(list(overrides))  # an unknown NAME is one line listing the sets
-    run_suite(list(model_specs), data_root, out, list(set_names) or None, overrides, max_pairs, workers,
-              log=click.echo, accuracy=not no_accuracy)
-    click.echo(f"wrote {out / 'summary.md'} and {out / 'summary.csv'}")
-
-
-for command in DATA_COMMANDS:
+for command in (*DATA_COMMANDS, *EVALUATION_COMMANDS, average_command):
     cli.add_command(command)
 
 

@@ -13,14 +13,6 @@ from novelview.errors import NovelviewError
 from novelview.numbers import finite_option
 
 
-def _parse_shard(text: str) -> tuple[int, int]:
-    try:
-        k, n = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise NovelviewError(f"bad --shard {text!r}: use K/N, e.g. 0/4") from None
-    return k, n
-
-
 def _parse_elevations(text: str) -> tuple[float, ...]:
     try:
         return tuple(float(v) for v in text.split(","))
@@ -56,7 +48,8 @@ def _parse_elevations(text: str) -> tuple[float, ...]:
 @click.option("--list", "list_only", is_flag=True,
               help="print the models the source would take (with --orientation: each named model's up and front), "
                    "then stop")
-@click.option("--shard", default="0/1", show_default=True, help="render only shard K of N (merge with `novelview merge`)")
+@click.option("--shard", default="0/1", show_default=True,
+              help="render only shard K of N (merge with `novelview merge`); auto: this SLURM array task's shard")
 @click.option("--val-share", type=float, default=0.05, show_default=True,
               callback=finite_option("a share from 0 to 1, e.g. 0.05"),
               help="share of the models for validation (seeded; best checkpoint and samples need some)")
@@ -70,6 +63,7 @@ def render(source, out, models, seed, workers, size, azimuths, elevations, azimu
     """Render meshes into a multi-view data set (views.npy, meta.json, split.json)."""
     from novelview.data import preview as look
     from novelview.data.render import RenderSettings
+    from novelview.data.shards import parse_shard
     from novelview.data.store import RenderJob, render_dataset
 
     if list_only:
@@ -84,7 +78,7 @@ def render(source, out, models, seed, workers, size, azimuths, elevations, azimu
         raise NovelviewError(f"--azimuth-jitter must be in [0, 360) degrees, not {azimuth_jitter:g}")
     settings = RenderSettings(size=size, azimuths=azimuths, elevations=_parse_elevations(elevations),
                               supersample=supersample, azimuth_jitter=azimuth_jitter, depth=depth)
-    job = RenderJob(source, out, settings, models, seed, up_axis, workers, _parse_shard(shard), png,
+    job = RenderJob(source, out, settings, models, seed, up_axis, workers, parse_shard(shard), png,
                     overwrite, val_share, test_share, split_file, front=front, orientation_file=orientation_file)
     if check:
         if out.suffix.lower() != ".png":
@@ -94,7 +88,7 @@ def render(source, out, models, seed, workers, size, azimuths, elevations, azimu
         rows = "one row per model" + ("" if settings.elevations == (0.0,) else " and elevation (" + ", ".join(
             f"{e:g}" for e in settings.elevations) + ")")
         click.echo(f"wrote {', '.join(map(str, paths))}: {rows}, azimuths 0, 90, 180, 270")
-        for line in [*look.orientation_lines(refs), *texture_lines]:
+        for line in [*look.left_out_lines(source), *look.orientation_lines(refs), *texture_lines]:
             click.echo(line)
         click.echo(look.HINT)
         return
@@ -102,6 +96,8 @@ def render(source, out, models, seed, workers, size, azimuths, elevations, azimu
         for line in look.orientation_lines(job.oriented_models()):
             click.echo(f"note: {line}")
     summary = render_dataset(job)
+    for line in look.left_out_lines(source):  # libraries or pieces the listing could not take
+        click.echo(f"note: {line}")
     _report_render(summary)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from novelview.atomic import save_image
 from novelview.data.render import RenderSettings
 from novelview.data.store import RenderJob, render_dataset
 from novelview.data.viewstore import ViewStore
@@ -86,7 +87,7 @@ def write_turntables(data_dir: Path, models: list[str], out: Path, source_azimut
             strip = make_grid([[source, truth] + [predictions[name][k] for name in models]])
             frames.append(Image.fromarray(strip).resize((strip.shape[1] * 2, strip.shape[0] * 2), Image.NEAREST))
         path = out / f"{category}.gif"
-        frames[0].save(path, save_all=True, append_images=frames[1:], duration=120, loop=0)
+        save_image(frames[0], path, save_all=True, append_images=frames[1:], duration=120, loop=0)
         written.append({"category": category, "model_id": store.model_ids[m], "gif": str(path),
                         "columns": ["input", "truth", *models]})
     return written

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from novelview.atomic import save_image
 from novelview.errors import NovelviewError
 from novelview.images import composite_on_white, make_grid, to_model_input, to_uint8
 from novelview.numbers import require_finite
@@ -68,6 +69,9 @@ def generate_views(model, image_rgb: np.ndarray, rotations_deg, elevation_deg: f
     return to_uint8(output)
 
 
+MAX_FRAMES = 360
+
+
 def turntable_frames(model) -> int | None:
     """The most frames of a turntable the model can draw (every rotation k * 360 / n on its grid),
     or None when it can draw none (no 0 rotation: the autoencoder); 36 for a continuous pose."""
@@ -82,6 +86,9 @@ def turntable(model, image_rgb: np.ndarray, frames: int = 36, elevation_deg: flo
     """``frames`` evenly spaced rotations 0..360 of one image: (frames, H, W, 3) uint8."""
     if frames < 1:
         raise NovelviewError(f"a turntable needs at least one frame, not {frames}")
+    if frames > MAX_FRAMES:  # all frames are drawn at once: a million would ask for tens of GB
+        raise NovelviewError(f"--frames {frames} is more than a turntable takes: give at most {MAX_FRAMES} "
+                             "(one frame per degree)")
     rotations = [k * 360.0 / frames for k in range(frames)]
     grid = model.supported_rotations()
     if grid is not None:
@@ -109,12 +116,12 @@ def save_turntable(views: np.ndarray, image_rgb: np.ndarray, out: Path, stem: st
     out.mkdir(parents=True, exist_ok=True)
     frames = [Image.fromarray(v).resize((v.shape[1] * scale, v.shape[0] * scale), Image.NEAREST) for v in views]
     gif = out / f"{stem}.gif"
-    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=max(20, 3600 // len(frames)), loop=0)
+    save_image(frames[0], gif, save_all=True, append_images=frames[1:], duration=max(20, 3600 // len(frames)), loop=0)
     cols = 6 if len(views) <= 36 else 12
     rows = [[image_rgb] + [np.full_like(image_rgb, 255)] * (cols - 1)]
     rows += [list(views[i : i + cols]) for i in range(0, len(views), cols)]
     sheet = out / f"{stem}.png"
-    Image.fromarray(make_grid(rows)).save(sheet)
+    save_image(Image.fromarray(make_grid(rows)), sheet)
     return {"gif": str(gif), "sheet": str(sheet)}
 
 
@@ -141,5 +148,5 @@ def dataset_sheet(data_dir: str | Path, out_file: str | Path, per_category: int 
     if not rows:
         raise NovelviewError(f"{data_dir} has no models in split {split!r}")
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(make_grid(rows)).save(out_file)
+    save_image(Image.fromarray(make_grid(rows)), out_file)
     return out_file

@@ -53,6 +53,16 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return array.permute(0, 2, 3, 1).to(torch.uint8).cpu().numpy()
 
 
+def visual_to_uint8(output: torch.Tensor) -> np.ndarray:
+    """A model's named output as pictures for a sample grid: (N, 3, H, W) in [-1, 1] as images,
+    (N, 1, H, W) in [0, 1] (a mix, visibility or coverage map) as grey, black = 0."""
+    if output.shape[1] == 1:
+        return to_uint8(output.detach().float().clamp(0, 1).mul(2).sub(1).expand(-1, 3, -1, -1))
+    if output.shape[1] == 3:
+        return to_uint8(output)
+    raise ValueError(f"a visual has 1 or 3 channels, not {output.shape[1]}")
+
+
 def to_unit(images: torch.Tensor) -> torch.Tensor:
     """[-1, 1] -> [0, 1], for metrics defined on that range."""
     return images.add(1.0).mul(0.5).clamp(0.0, 1.0)

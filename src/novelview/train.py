@@ -21,6 +21,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_only
 
 from novelview.config import load as cfg
 from novelview.data.files import folder_lock
@@ -29,6 +30,7 @@ from novelview.models import MODELS
 from novelview.models.io import save_model
 from novelview.training.datamodule import PairDataModule
 from novelview.training.module import SynthesisModule
+from novelview.training.processes import check_processes
 from novelview.training.finetune import record_start, verdict
 from novelview.training.run_folder import check_new_run, clear_old_run, resume_checkpoint
 from novelview.training.safety import AppendingCSVLogger, AtomicCheckpointIO, GracefulStop, load_checkpoint_safely
@@ -46,6 +48,7 @@ def prepare(config: dict, data_dir: str | Path) -> tuple[PairDataModule, Synthes
     """The data module and the Lightning module, or a NovelviewError naming the mismatch."""
     cfg.check(config)  # also for configs built in code rather than read by load_config
     _check_devices(config["trainer"])
+    check_processes(config["trainer"], torch.cuda.is_available())  # several processes or machines
     model_class = MODELS[config["model"]["name"]]
     data = PairDataModule(data_dir, config, set(model_class.needs))
     geometry = data.table.geometry()
@@ -63,7 +66,12 @@ def prepare(config: dict, data_dir: str | Path) -> tuple[PairDataModule, Synthes
 
 
 def _check_devices(trainer: dict) -> None:
-    """More CPU processes than cores is never what a user wants: say so instead of starting them."""
+    """More CPU processes than cores is never what a user wants: say so instead of starting them.
+    A GPU asked for on a machine without one is one line, not Lightning's traceback."""
+    if trainer["accelerator"] in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise NovelviewError(f"--accelerator {trainer['accelerator']}: this machine has no GPU that torch can use "
+                             f"(torch {torch.__version__}, CUDA {torch.version.cuda or 'not built in'}): train with "
+                             "--accelerator cpu (or auto), or install a CUDA build of torch on a GPU machine")
     on_cpu = trainer["accelerator"] == "cpu" or (trainer["accelerator"] == "auto" and not torch.cuda.is_available())
     cores = os.cpu_count() or 1
     if on_cpu and isinstance(trainer["devices"], int) and trainer["devices"] > cores:
@@ -127,6 +135,11 @@ def train(config: dict, data_dir: str | Path, out: str | Path, resume: bool = Fa
     out = Path(out)
     last = out / "checkpoints" / "last.ckpt"
     start_from = None
+    # A run still training here: say that, not what its half-written checkpoints look like. Only the
+    # first process checks: the others of a multi-process run find the lock it holds, rightly.
+    if out.is_dir() and getattr(rank_zero_only, "rank", 0) == 0:
+        with folder_lock(out, "training run"):
+            pass
     if resume:  # damaged or foreign: say so before anything runs
         start_from, notice = resume_checkpoint(out)
         if notice and notify is not None:
@@ -165,6 +178,8 @@ def _fit_and_export(trainer, module, data, data_dir, out: Path, last: Path, star
         # PassSampler continues an interrupted pass exactly, which Lightning cannot know.
         warnings.filterwarnings("ignore", message=".*resuming from a checkpoint that ended before the epoch ended")
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        # The state after the step is the one wanted: it goes with the step count and the data position.
+        warnings.filterwarnings("ignore", message=".*manual optimization and every_n_train_steps.*")
         try:
             trainer.fit(module, datamodule=data, ckpt_path=str(start_from) if start_from else None)
         finally:
@@ -191,7 +206,8 @@ def _fit_and_export(trainer, module, data, data_dir, out: Path, last: Path, star
 
 
 def export_checkpoint(checkpoint: str | Path, folder: str | Path, **extra) -> Path:
-    """A training checkpoint -> ``config.json`` + ``model.safetensors`` (the model only)."""
+    """A training checkpoint -> ``config.json`` + ``model.safetensors`` (the model only, for
+    inference) + ``training.json`` (the loss weights and the objective it was trained with)."""
     ckpt = load_checkpoint_safely(checkpoint)
     try:
         hyper = ckpt["hyper_parameters"]
@@ -209,7 +225,9 @@ def export_checkpoint(checkpoint: str | Path, folder: str | Path, **extra) -> Pa
     trained = {"global_step": int(ckpt.get("global_step", 0)), "epoch": int(ckpt.get("epoch", 0)),
                "pairs": config["data"]["pairs"], "elevations": config["data"]["elevations"],
                "objective": config["objective"]["name"], **extra}
-    return save_model(model, folder, {"trained": trained})
+    # Loss weights are not part of the inference config: they go to training.json beside it.
+    training = {"model_options": model.training_config, "objective": config["objective"]}
+    return save_model(model, folder, {"trained": trained}, training=training)
 
 
 __all__ = ["train", "prepare", "build_trainer", "export_checkpoint", "TrainingInterrupted"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from console_script import novelview_command
 
 from novelview.cli import cli
 from novelview.errors import NovelviewError
@@ -53,9 +53,8 @@ def test_problems_are_novelview_errors(tmp_path, args, message):
     assert message in str(result.exception)
 
 
-@pytest.mark.skipif(shutil.which("novelview") is None, reason="console script not installed")
 def test_console_script_prints_one_error_line_and_exits_2(tmp_path):
-    proc = subprocess.run(["novelview", "render", "--source", "nonsense:thing", "--out", str(tmp_path / "x")],
+    proc = subprocess.run([*novelview_command(), "render", "--source", "nonsense:thing", "--out", str(tmp_path / "x")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

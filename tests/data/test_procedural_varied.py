@@ -111,8 +111,10 @@ def test_source_option_gives_the_varied_look_and_records_it():
 
 
 @pytest.mark.parametrize("spec, named", [
-    ("procedural:car?appearance=bogus", "unknown procedural appearance 'bogus': choose plain or varied"),
-    ("procedural:car?look=varied", "unknown procedural option 'look': known options are appearance=plain|varied"),
+    ("procedural:car?appearance=bogus", "procedural.appearance is 'bogus': choose from plain, varied"),
+    ("procedural:car?look=varied", "unknown option 'look' for source 'procedural': known are appearance"),
+    ("procedural:car?apperance=varied",
+     "unknown option 'apperance' for source 'procedural' (did you mean 'appearance'?): known are appearance"),
 ])
 def test_bad_option_is_one_line_naming_the_known_ones(spec, named):
     with pytest.raises(NovelviewError) as caught:

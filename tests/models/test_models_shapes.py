@@ -103,7 +103,7 @@ def test_flow_visibility_mix_residual_starts_as_the_visibility_mix_and_then_only
     x, pose = images(2), code(plain, 90.0, 2)
     before = residual(x, pose)
     assert torch.allclose(before["image"], plain(x, pose)["image"], atol=1e-6)
-    assert residual.config["mix_residual"] is True and "mix_residual" not in plain.config
+    assert residual.config["mix_residual"] is True and plain.config["mix_residual"] is False
     with torch.no_grad():
         residual.mix_fix.bias.fill_(-3.0)  # lean on the pixel head everywhere
     after = residual(x, pose)
@@ -299,7 +299,8 @@ def test_models_refuse_options_they_cannot_take():
         build_model("flow", image_size=40)
     with pytest.raises(NovelviewError, match="bad options for model 'autoencoder'"):
         build_model("autoencoder", no_such_option=1)
-    with pytest.raises(NovelviewError, match="unknown pose encoding 'polar'"):
+    with pytest.raises(NovelviewError, match="bad options for model 'flow': model.options.pose is 'polar': "
+                                             "choose from continuous, onehot"):
         build_model("flow", pose="polar")
     with pytest.raises(NovelviewError, match="unknown model 'unet'") as info:
         build_model("unet")

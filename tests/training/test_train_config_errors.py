@@ -76,11 +76,23 @@ BAD_CONFIGS = [
     (None, ["objective.name=wgan"], "unknown objective 'wgan'.*adversarial, l1, l1_ssim, original_gan"),
     (None, ["objective.options.lr_g=1"], "unknown option 'lr_g' for objective 'l1': known are l1_weight"),
     ("model:\n  name: pose_gan\nobjective:\n  name: original_gan\n  options:\n    g_steps_per_d: 2.5\n", [],
-     "objective.options.g_steps_per_d must be a number, not 2.5"),
+     "objective.options.g_steps_per_d must be a whole number of at least 1, not 2.5"),
     ("model:\n  name: pose_gan\nobjective:\n  name: original_gan\n", ["objective.options.real_label_range=[0.8]"],
      "objective.options.real_label_range must be a list of 2 numbers"),
     ("model:\n  name: pose_gan\nobjective:\n  name: original_gan\n", ["objective.options.feature_matching=1"],
      "objective.options.feature_matching must be true or false"),
+    # Model options are checked against the family's declaration when the config is loaded.
+    ("model:\n  name: flow\n", ["model.options.widht=3"],
+     r"unknown option 'widht' for model 'flow' \(did you mean 'width'\?\): known are elevation_range, image_size, "
+     r"mask_weight, num_rotations, pose, width$"),
+    (None, ["model.options.image_size=64.0"], "model.options.image_size must be a whole number of at least 1, not 64.0"),
+    (None, ["model.options.num_rotations=0"], "model.options.num_rotations must be a whole number of at least 1, not 0"),
+    (None, ["model.options.encoder_batch_norm=1"], "model.options.encoder_batch_norm must be true or false, not 1"),
+    (None, ["model.options.encoder_channels=[32, 48.5]"], "model.options.encoder_channels must be a list of whole"),
+    (None, ["model.options.pose=polar"], "model.options.pose is 'polar': choose from continuous, onehot"),
+    ("model:\n  name: flow\n", ["model.options.width=0"], "model.options.width must be a number above 0, not 0"),
+    ("model:\n  name: flow_completion\nobjective:\n  name: adversarial\n", ["objective.options.betas_d=[0.5, true]"],
+     r"objective.options.betas_d must be a list of 2 numbers of at least 0, not \[0.5, True\]"),
 ]
 
 

@@ -35,6 +35,8 @@ def check_values(config: dict) -> None:
         raise NovelviewError(f"unknown model {model.get('name')!r} (model.name): choose from {', '.join(sorted(MODELS))}")
     _require(isinstance(model.get("options", {}), dict), "model.options", "a mapping of the model's options",
              model.get("options"))
+    if MODELS[model["name"]].Options is not None:  # each key and value, against the family's declaration
+        MODELS[model["name"]].parse_options(model.get("options"))
     _require(model.get("init") is None or isinstance(model.get("init"), str), "model.init",
              "null or an export folder / shipped model name", model.get("init"))
     resolve_options(objective.get("name"), objective.get("options"))

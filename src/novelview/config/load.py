@@ -92,9 +92,12 @@ def _read_chain(path: Path, depth: int) -> dict:
     if not path.is_file():
         raise NovelviewError(f"config file {path} not found: see configs/ for the shipped ones")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise NovelviewError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except UnicodeDecodeError:  # a binary file (an image, a checkpoint) given as --config
+        raise NovelviewError(f"config {path} is not a text file (not UTF-8): give a YAML config, e.g. "
+                             "--config flow (novelview configs lists the shipped ones)") from None
     if not isinstance(data, dict):
         raise NovelviewError(f"config {path} must be a mapping of sections")
     # A run folder's config.yaml records the data set it was trained on; it is informative only,
@@ -138,5 +141,27 @@ def check(config: dict) -> None:
     check_values(config)
 
 
+def resolved(config: dict) -> dict:
+    """A checked config with every component's options filled from its declaration: what
+    ``novelview train --print-config`` shows. Options the data set decides (image size, azimuth
+    grid, elevations, camera) are left out unless the config sets them (training fills them from
+    the data set), so the output can be given back as ``--config``."""
+    from novelview.config.options import from_data, to_dict
+    from novelview.models import MODELS
+    from novelview.objectives import resolve_options
+
+    out = copy.deepcopy(config)
+    model_class = MODELS[config["model"]["name"]]
+    if model_class.Options is not None:
+        given = config["model"].get("options") or {}
+        filled = to_dict(model_class.parse_options(given))
+        out["model"]["options"] = {k: v for k, v in filled.items()
+                                   if k in given or k not in from_data(model_class.Options)}
+    out["objective"]["options"] = resolve_options(config["objective"]["name"], config["objective"].get("options"))
+    return out
+
+
 def dump(config: dict, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    from novelview.data.files import write_text_atomic
+
+    write_text_atomic(path, yaml.safe_dump(config, sort_keys=False))

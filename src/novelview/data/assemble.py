@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from novelview.atomic import save_image
 from novelview.data import render_notes
 from novelview.data.files import (
     NO_PERMISSION, check_free_space, damaged, load_json, npy_problem, read_json, refuse_unreadable, safe_file_name,
@@ -173,6 +174,8 @@ def finish(out: Path, refs: list, job) -> None:
         "source_paths": [ref.path for _, ref in kept],
         "skipped": skipped,
         "render_notes": render_notes.summarise(parts, [(i, ref.model_id) for i, ref in kept]),
+        # so that a lost settings.json can be rebuilt with the split the set was made with
+        "split_settings": job.split_settings(),
     }
     turns = render_notes.orientations(parts, kept)
     if any(turns):  # per model: its up and front (or rotation) and what decided each
@@ -226,6 +229,8 @@ def update_finished(out: Path, refs: list, job) -> list[str]:
             notes.append(f"split.json {'rewritten' if current is None else 'updated'} for the split asked for ({sizes})")
     if info.get("split") != wanted or notes:
         write_json(settings_path, {**info, "split": wanted})
+    if meta.get("split_settings") != wanted:
+        write_json(out / "meta.json", {**meta, "split_settings": wanted})
     if job.png and png_count(out) != int(np.prod(meta["shape"][:3])):
         shutil.rmtree(out / "png", ignore_errors=True)
         write_pngs(out)
@@ -253,7 +258,7 @@ def write_pngs(out: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for e, elevation in enumerate(store.elevation_degrees):
             for a, azimuth in enumerate(store.azimuth_degrees):
-                Image.fromarray(store.views[m, e, a]).save(folder / f"el{elevation:+03.0f}_az{azimuth:03.0f}.png")
+                save_image(Image.fromarray(store.views[m, e, a]), folder / f"el{elevation:+03.0f}_az{azimuth:03.0f}.png")
 
 
 def png_count(out: Path) -> int:

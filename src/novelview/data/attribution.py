@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from novelview.data.files import write_text_atomic
 from novelview.data.viewstore import read_meta
 from novelview.errors import NovelviewError
 
@@ -80,7 +81,7 @@ def write_attribution(data_dir: str | Path, out: str | Path | None = None) -> tu
     meta = read_meta(data_dir)  # checked: a damaged meta.json is named, with how to repair it
     out = Path(out) if out else data_dir / "ATTRIBUTION.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(attribution_markdown(meta, data_dir.name))
+    write_text_atomic(out, attribution_markdown(meta, data_dir.name))
     counts: dict[str, int] = defaultdict(int)
     for info in meta.get("model_info") or [{} for _ in meta["model_ids"]]:
         counts[info.get("licence") or "not recorded"] += 1

@@ -8,7 +8,6 @@ cannot be read (permission denied) is no damage: it is said as such, with no re-
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -19,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
+from novelview import atomic
+from novelview.atomic import write_bytes_atomic
 from novelview.errors import NovelviewError
 
 try:  # POSIX only: elsewhere concurrent renders into one folder are not detected
@@ -90,13 +91,7 @@ def write_json(path: Path, obj) -> None:
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file, flush it to the disk, then rename it over ``path``: a
     kill or a full disk leaves the old file whole (a full disk is a one-line error)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with disk_full_is_an_error(path.parent, cleanup=[tmp]):
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+    write_bytes_atomic(path, text.encode("utf-8"))  # novelview.atomic: the one write path
 
 
 def npy_problem(path: Path, shape: tuple | None = None, dtype=None) -> str | None:
@@ -152,10 +147,8 @@ def load_npy(path: Path, shape: tuple | None, dtype, fix: str, mmap: bool = Fals
 def save_npy(path: Path, array: np.ndarray) -> None:
     """np.save through ``<name>.tmp.npy`` and a rename (merge never copies *.tmp.npy files)."""
     tmp = path.with_name((path.stem if path.suffix == ".npy" else path.name) + ".tmp.npy")
-    with disk_full_is_an_error(path.parent, cleanup=[tmp]):
-        with open(tmp, "wb") as handle:
-            np.save(handle, array)
-        os.replace(tmp, path)
+    with atomic.atomic_file(path, array.nbytes, temporary=tmp) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, array)
 
 
 def write_stacked_npy(path: Path, shape: tuple, dtype, rows) -> None:
@@ -175,9 +168,8 @@ def write_stacked_npy(path: Path, shape: tuple, dtype, rows) -> None:
             os.fsync(handle.fileno())
 
 
-def disk_full_message(folder: Path) -> str:
-    return (f"the disk is full at {folder}: free some space there (or choose another folder) and run the "
-            "same command again; finished work is kept")
+def disk_full_message(folder: Path, needed_bytes: int | None = None) -> str:
+    return atomic.disk_full_message(folder, needed_bytes, kept="finished work is kept")
 
 
 @contextmanager
@@ -187,7 +179,7 @@ def disk_full_is_an_error(folder: Path, cleanup: list[Path] = ()):
     try:
         yield
     except OSError as exc:
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or "requested and" in str(exc)
+        full = atomic.is_disk_full(exc)
         for leftover in cleanup:
             Path(leftover).unlink(missing_ok=True)
         if full:
@@ -223,10 +215,31 @@ def folder_lock(folder: Path, what: str = "render"):
         raise NovelviewError(
             f"another {what} is writing here ({folder}): wait for it to finish, or choose another --out"
         ) from None
+    _HELD_LOCKS.add(fd)
     try:
         yield
     finally:
+        _HELD_LOCKS.discard(fd)
         os.close(fd)  # closing the descriptor releases the lock
+
+
+# A forked child (a data loader worker) shares the lock with its parent: after a kill -9 of the
+# parent it would hold the folder a few more seconds, and a --resume at once would be refused.
+# The children close their copies (closing, unlike LOCK_UN, leaves the parent's lock alone).
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in list(_HELD_LOCKS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 def stale_temporary_files(folder: Path) -> list[Path]:

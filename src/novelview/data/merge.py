@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from novelview.atomic import atomic_file
 from novelview.data.assemble import PART_SUFFIXES, finish, part_problem, part_shapes, summary
 from novelview.data.files import check_free_space, damaged, disk_full_is_an_error, folder_lock, read_json, write_json
 from novelview.data.sources import list_models
@@ -104,7 +105,8 @@ def merge_shards(shard_dirs: list[Path], out: Path, progress: bool = True) -> di
                          "merging (the parts, then views.npy and depth.npy)")
         with tqdm(copies, desc="merge", unit="file", disable=not progress) as bar, disk_full_is_an_error(out):
             for part in bar:
-                shutil.copy2(part, out / "parts" / part.name)
+                with atomic_file(out / "parts" / part.name) as tmp:  # a kill leaves no part half copied
+                    shutil.copy2(part, tmp)
         write_json(out / "settings.json",
                    {"identity": identity, "shard": [0, 1], "split": job.split_settings(), "model_ids": model_ids})
         finish(out, refs, job)

@@ -47,15 +47,19 @@ class PassSampler(Sampler):
     """Yields ``(pass, batch)`` keys of this process's batches; ``batch_ids`` turns a key into pair ids.
 
     Each pass draws a new permutation from (seed, pass number) alone, so a resumed run continues an
-    interrupted pass where it stopped. With ``world`` processes, batch b of a pass belongs to rank
-    b % world: the shares are disjoint and together cover the pass. The last partial batch is dropped.
+    interrupted pass where it stopped. The pass is cut into optimiser steps of ``batch_size * world``
+    positions, and rank r takes the r-th ``batch_size`` of each step: the ranks' shares are disjoint,
+    and at every step their union is the batch one process with ``batch_size * world`` would take (so
+    DDP, which averages the ranks' gradients, takes the same steps as one process). A batch (loader
+    item) holds ``steps_per_item`` such steps. The last partial batch is dropped.
     """
 
     BLOCK = 64  # batches shuffled at once: numpy's per-call cost spread over many batches
 
-    def __init__(self, size: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
+    def __init__(self, size: int, batch_size: int, seed: int, rank: int = 0, world: int = 1, steps_per_item: int = 1):
         self.size, self.batch_size, self.seed, self.rank, self.world = size, batch_size, seed, rank, world
-        self.batches_per_pass = size // (batch_size * world)
+        self.steps_per_item = steps_per_item
+        self.batches_per_pass = size // (batch_size * steps_per_item * world)
         self.current_pass = -1
         self._next_pass, self._skip = 0, 0
         self._block_key, self._block = None, None
@@ -70,9 +74,11 @@ class PassSampler(Sampler):
         return self.batches_per_pass
 
     def __iter__(self):
+        # A generator, so a pass begins at the first key drawn: a DataLoader with workers calls
+        # iter() twice and drops the first iterator unused, which must not use up a pass (or a resume).
         self.current_pass, self._next_pass = self._next_pass, self._next_pass + 1
         start, self._skip = self._skip, 0
-        return iter([(self.current_pass, b) for b in range(start, self.batches_per_pass)])
+        yield from [(self.current_pass, b) for b in range(start, self.batches_per_pass)]
 
     def batch_ids(self, key: tuple[int, int]) -> np.ndarray:
         pass_number, batch = key
@@ -80,8 +86,10 @@ class PassSampler(Sampler):
         if self._block_key != block:
             first = batch - batch % self.BLOCK
             batches = np.arange(first, min(first + self.BLOCK, self.batches_per_pass))
-            starts = (batches * self.world + self.rank) * self.batch_size
-            positions = (starts[:, None] + np.arange(self.batch_size)).reshape(-1)
+            # One process (world 1) reads each item as one contiguous run of positions, as before.
+            steps = batches[:, None] * self.steps_per_item + np.arange(self.steps_per_item)
+            starts = (steps * self.world + self.rank) * self.batch_size
+            positions = (starts[..., None] + np.arange(self.batch_size)).reshape(-1)
             self._block = shuffled(positions, self.size, (self.seed, pass_number)).reshape(len(batches), -1)
             self._block_key = block
         return self._block[batch % self.BLOCK]

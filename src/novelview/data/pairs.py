@@ -113,6 +113,16 @@ class PairTable:
     def __len__(self) -> int:
         return self.groups * self.sources_per_group * self.targets_per_source
 
+    # Pickled (for DataLoader workers) as the store plus the table's own numbers; the per-view angles
+    # are read again from the store, which itself travels as its folder (``ViewStore.__getstate__``).
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_azimuths", "_elevation_deg")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._azimuths = self.store.view_azimuths()
+        self._elevation_deg = np.asarray(self.store.elevation_degrees, np.float64)
+
     def decode(self, ids) -> Pairs:
         """Pair numbers (P,) in [0, len) -> the pairs."""
         ids = np.asarray(ids, np.int64)

@@ -19,10 +19,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from novelview.atomic import save_image
 from novelview.data.render import RenderSettings, Renderer
-from novelview.data.render_notes import summary_lines, texturing_summary
+from novelview.data.render_notes import FIRST_FEW, summary_lines, texturing_summary
 from novelview.data.sources import ModelRef, list_models, load_model, orient_models, texture_side_limit
 from novelview.data.sources.orientation import describe, inherited_lines
+from novelview.plugins import load_plugins
 
 CHECK_AZIMUTHS = (0.0, 90.0, 180.0, 270.0)
 ROWS_PER_COLUMN = 30
@@ -39,7 +41,6 @@ def listing(spec: str, models: int | None = None, seed: int = 0, up_axis: str = 
     up and front of the models it names, and what each partial entry inherits), the libraries
     left out and why, a table of models per category and licence (catalogue sources), then the
     count per category."""
-    from novelview.data.sources.registry import SOURCES, parse_source
 
     refs = orient_models(list_models(spec, models, seed), up_axis, front, orientation_file)
     lines = []
@@ -50,9 +51,10 @@ def listing(spec: str, models: int | None = None, seed: int = 0, up_axis: str = 
             extra = f"  {ref.info.get('name', '')} ({about})" if about else f"  {ref.info.get('name', '')}"
         if ref.orientation.get("entry"):  # named in the orientation file
             extra += f"  {describe(ref.orientation)}"
+        if ref.info.get("model_rotation_problem"):
+            extra += f"  (modelRotation not applied: {ref.info['model_rotation_problem']})"
         lines.append(f"{ref.model_id}  [{ref.category}]{extra}")
-    unreadable = getattr(SOURCES[parse_source(spec)[0]], "unreadable", {})
-    lines += [f"left out {path}: {reason}" for path, reason in unreadable.items()]
+    lines += left_out_lines(spec)
     if any(ref.info.get("licence") for ref in refs):
         lines += _licence_table(refs)
     lines += orientation_lines(refs)
@@ -60,6 +62,16 @@ def listing(spec: str, models: int | None = None, seed: int = 0, up_axis: str = 
     lines.append(f"{len(refs)} models in {len(counts)} categories: "
                  + ", ".join(f"{name} {count}" for name, count in sorted(counts.items())))
     return lines
+
+
+def left_out_lines(spec: str) -> list[str]:
+    """What the source's last listing left out and why: libraries it could not read, pieces without
+    a model (Sweet Home 3D); printed by --list, --check and render alike."""
+    from novelview.data.sources.registry import SOURCES, parse_source
+
+    source = SOURCES[parse_source(spec)[0]]
+    left = {**getattr(source, "unreadable", {}), **getattr(source, "left_out", {})}
+    return [f"left out {what}: {reason}" for what, reason in left.items()]
 
 
 def orientation_lines(refs: list[ModelRef]) -> list[str]:
@@ -81,9 +93,9 @@ def _licence_table(refs: list[ModelRef]) -> list[str]:
     return lines
 
 
-def _check_rows(args) -> tuple[list[tuple[np.ndarray | None, str]], str | None]:
+def _check_rows(args) -> tuple[list[tuple[np.ndarray | None, str]], str | None, list]:
     """Worker: one row per elevation of one model (its four views composited on white, and a
-    label, or the reason it failed), and how it was textured (None when it failed)."""
+    label, or the reason it failed), how it was textured (None when it failed) and its notices."""
     from novelview.images import composite_on_white
 
     ref, settings = args
@@ -93,13 +105,15 @@ def _check_rows(args) -> tuple[list[tuple[np.ndarray | None, str]], str | None]:
         views = [np.stack([renderer.render_view(azimuth, elevation) for azimuth in CHECK_AZIMUTHS])
                  for elevation in settings.elevations]
     except (ValueError, IndexError, MemoryError, RuntimeError) as exc:
-        return [(None, f"{ref.model_id}: skipped, {exc}")], None
+        return [(None, f"{ref.model_id}: skipped, {exc}")], None, []
     lost = ", textures lost" if loaded.texturing == "fallback" else ""
     label = f"{ref.model_id} [{ref.category}]{lost}"
     if len(settings.elevations) == 1 and settings.elevations[0] == 0:
-        return [(composite_on_white(views[0]), label)], loaded.texturing
+        return [(composite_on_white(views[0]), label)], loaded.texturing, loaded.notices
     # the elevation leads the label: a long id is cut at the end, and it must not take the elevation along
-    return [(composite_on_white(v), f"el {e:+g}  {label}") for e, v in zip(settings.elevations, views)], loaded.texturing
+    return ([(composite_on_white(v), f"el {e:+g}  {label}") for e, v in zip(settings.elevations, views)],
+            loaded.texturing, loaded.notices)
+
 
 
 def check_sheet(refs: list[ModelRef], settings: RenderSettings, out: Path, workers: int = 0) -> tuple[list[Path], list[str]]:
@@ -113,19 +127,27 @@ def check_sheet(refs: list[ModelRef], settings: RenderSettings, out: Path, worke
         results = [_check_rows(args) for args in todo]
     else:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        with mp.get_context(method).Pool(workers) as pool:
+        with mp.get_context(method).Pool(workers, initializer=load_plugins) as pool:
             results = pool.map(_check_rows, todo, chunksize=1)
-    rows = [row for model_rows, _ in results for row in model_rows]
-    states = [(ref.model_id, state) for ref, (_, state) in zip(refs, results) if state is not None]
+    rows = [row for model_rows, _, _ in results for row in model_rows]
+    states = [(ref.model_id, state) for ref, (_, state, _) in zip(refs, results) if state is not None]
+    # each kind of notice (a texture lost, and why) with the models it hit, as a render prints them
+    by_kind: dict[str, list[str]] = {}
+    for ref, (_, _, notices) in zip(refs, results):
+        for kind in dict.fromkeys(kind for kind, _ in notices):
+            by_kind.setdefault(kind, []).append(ref.model_id)
+    notes = {kind: {"models": len(ids), "first": ids[:FIRST_FEW]} for kind, ids in sorted(by_kind.items())}
+    first_messages = [f"  {ref.model_id}: {message}" for ref, (_, _, notices) in zip(refs, results)
+                      for _, message in notices][:FIRST_FEW]
     per_sheet = ROWS_PER_COLUMN * COLUMNS_PER_SHEET
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for start in range(0, len(rows), per_sheet):
         path = out if start == 0 else out.with_name(f"{out.stem}_{start // per_sheet + 1}{out.suffix or '.png'}")
-        _sheet_image(rows[start : start + per_sheet], settings.size).save(path)
+        save_image(_sheet_image(rows[start : start + per_sheet], settings.size), path)
         paths.append(path)
-    return paths, summary_lines(texturing_summary(states), in_meta=False)
+    return paths, [*summary_lines({**texturing_summary(states), "notices": notes}, in_meta=False), *first_messages]
 
 
 def _sheet_image(rows: list[tuple[np.ndarray | None, str]], size: int) -> Image.Image:

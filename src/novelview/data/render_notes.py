@@ -100,7 +100,7 @@ def summary_lines(render_notes: dict, in_meta: bool = True) -> list[str]:
     for kind, info in render_notes.get("notices", {}).items():
         more = ", ..." if info["models"] > len(info["first"]) else ""
         lines.append(f"{kind}: {info['models']} models ({', '.join(info['first'])}{more})")
-    if render_notes.get("notices"):
+    if render_notes.get("notices") and in_meta:  # --check writes no meta.json: it prints the first messages
         lines.append("every message is in meta.json under render_notes.details")
     return lines
 

@@ -43,6 +43,7 @@ from novelview.data.sources import ModelRef, list_models, load_model, orient_mod
 from novelview.data.sources.orientation import parse_axis, stored_axis_name
 from novelview.data.split import make_split, read_split_file  # noqa: F401  (re-exported)
 from novelview.errors import NovelviewError
+from novelview.plugins import load_plugins
 
 # The render side. make_split, finish and write_pngs live in their own files and are re-exported here;
 # readers of a finished data set use novelview.data.viewstore only.
@@ -277,7 +278,7 @@ def _render_all(todo: list, workers: int, out: Path, progress: bool) -> None:
         else:
             # fork where the platform has it: no re-import of __main__ and a fast start.
             method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-            with mp.get_context(method).Pool(workers) as pool:
+            with mp.get_context(method).Pool(workers, initializer=load_plugins) as pool:
                 for _ in pool.imap_unordered(_render_one, todo, chunksize=1):
                     bar.update()
 

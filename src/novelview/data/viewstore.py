@@ -88,6 +88,24 @@ class ViewStore:
         self.depth = None
         if depth_path.exists() or depth_wanted(self.meta):
             self.depth = load_npy(depth_path, shape[:5], np.float16, hint, mmap=True)
+        self._opened = self._fingerprint()
+
+    def _fingerprint(self) -> list:
+        """Size and modification time of the mapped files: what tells a re-opened folder from the one opened."""
+        names = ["views.npy"] + (["depth.npy"] if self.depth is not None else [])
+        return [(name, (self.path / name).stat().st_size, (self.path / name).stat().st_mtime_ns) for name in names]
+
+    # A memory map pickles its whole content, so a store sent to a spawned DataLoader worker (or a
+    # ddp_spawn process) would carry a copy of the data set: it travels as its folder instead, and
+    # is re-opened there read-only with the same checks.
+    def __getstate__(self) -> dict:
+        return {"path": str(self.path), "opened": self._opened}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["path"])
+        if [tuple(entry) for entry in self._opened] != [tuple(entry) for entry in state["opened"]]:
+            raise NovelviewError(f"{self.path} changed after it was opened (views.npy or depth.npy was rewritten): "
+                                 "run the command again once the data set is no longer being written")
 
     @property
     def model_ids(self) -> list[str]:

@@ -27,31 +27,41 @@ from novelview.errors import NovelviewError
 
 IDENTITY_KEYS = ("format_version", "source", "models", "seed", "up_axis", "render")
 OPTIONAL_IDENTITY_KEYS = ("front", "orientation_sha256")  # in the identity only when used
+# What `novelview render` splits by when not told otherwise (tests/bad_inputs/test_doctor_split_settings.py
+# checks that the command line agrees): assumed for a set whose meta.json does not say.
+DEFAULT_SPLIT = {"val_share": 0.05, "test_share": 0.2, "split_file": None}
+
+
+def _exact_number(value: float) -> str:
+    """The short form (0.2, 30) when it reads back as the same number, else every digit: a share or
+    an angle rounded on the way would give another split or other views."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 def render_command(job, shard=(0, 1)) -> str:
-    """The `novelview render` command line that makes (or resumes) ``job``."""
-    st, default = job.settings, RenderSettings()
+    """The `novelview render` command line that makes (or resumes) ``job``.
+
+    Every setting that decides the data set is written out, defaults included: the command line's
+    defaults (``--val-share 0.05``, for one) are not those of a job, and may change between versions,
+    so leaving one out would resume with another split or other pixels."""
+    st, exact = job.settings, _exact_number
     args = ["novelview", "render", "--source", job.source, "--out", str(job.out)]
-    args += ["--models", str(job.models)] if job.models is not None else []
-    args += ["--seed", str(job.seed)] if job.seed else []
-    shown = ("size", "azimuths", "supersample", "elevations", "azimuth_jitter", "depth")
-    for name in shown[:3]:
-        if getattr(st, name) != getattr(default, name):
-            args += [f"--{name}", str(getattr(st, name))]
-    if tuple(st.elevations) != default.elevations:
-        args += ["--elevations", ",".join(f"{e:g}" for e in st.elevations)]
-    args += ["--azimuth-jitter", f"{st.azimuth_jitter:g}"] if st.azimuth_jitter else []
-    args += [] if st.depth else ["--no-depth"]
-    args += [f"--up-axis={job.up_axis}"] if job.up_axis != "y" else []  # '=': the axis may start with '-'
+    args += ["--models", str(job.models)] if job.models is not None else []  # None: every model
+    args += ["--seed", str(job.seed), "--size", str(st.size), "--azimuths", str(st.azimuths),
+             "--supersample", str(st.supersample), "--elevations=" + ",".join(map(exact, st.elevations)),
+             "--azimuth-jitter", exact(st.azimuth_jitter), "--depth" if st.depth else "--no-depth"]
+    args += [f"--up-axis={job.up_axis}"]  # '=': the axis may start with '-'
     args += [f"--front={job.front}"] if job.front else []
     args += ["--orientation", job.orientation_file] if job.orientation_file else []
     args += ["--shard", f"{shard[0]}/{shard[1]}"] if shard[1] > 1 else []
-    args += ["--val-share", f"{job.val_share:g}"] if job.val_share else []
-    args += ["--test-share", f"{job.test_share:g}"] if job.test_share != 0.2 else []
+    args += ["--val-share", exact(job.val_share), "--test-share", exact(job.test_share)]
     args += ["--split-file", job.split_file] if job.split_file else []
     command = f"`{shlex.join(args)}`"
-    hidden = [f.name for f in fields(st) if f.name not in shown and getattr(st, f.name) != getattr(default, f.name)]
+    on_command_line = ("size", "azimuths", "supersample", "elevations", "azimuth_jitter", "depth")
+    default = RenderSettings()
+    hidden = [f.name for f in fields(st)
+              if f.name not in on_command_line and getattr(st, f.name) != getattr(default, f.name)]
     if hidden:
         command += f" (it also needs render settings the command line does not set: {', '.join(hidden)})"
     if job.orientation_sha256 and not job.orientation_file:
@@ -111,12 +121,18 @@ def _settings(folder: Path, meta: dict | None, findings: list) -> tuple[dict | N
         identity = {key: meta.get(key) for key in IDENTITY_KEYS}
         identity.update({key: meta[key] for key in OPTIONAL_IDENTITY_KEYS if key in meta})
 
+        split = meta.get("split_settings")
+        # A set finished before meta.json kept its split settings: say which shares the rebuild assumes.
+        assumed = "" if isinstance(split, dict) else (
+            f" (its split settings were not recorded: the defaults, val {DEFAULT_SPLIT['val_share']} and test "
+            f"{DEFAULT_SPLIT['test_share']}, are assumed; render again with the shares it was made with if they differ)")
+        split = split if isinstance(split, dict) else dict(DEFAULT_SPLIT)
+
         def rebuild():
-            write_json(path, {"identity": identity, "shard": [0, 1], "split": {"val_share": 0.0, "test_share": 0.2,
-                                                                             "split_file": None}})
-            return f"rebuilt {path.name} from meta.json"
-        findings.append(Finding(path, error, "`novelview doctor --repair` rebuilds it from meta.json", rebuild))
-        return None, job_from_identity(identity, folder), (0, 1)
+            write_json(path, {"identity": identity, "shard": [0, 1], "split": split})
+            return f"rebuilt {path.name} from meta.json" + assumed
+        findings.append(Finding(path, error, "`novelview doctor --repair` rebuilds it from meta.json" + assumed, rebuild))
+        return None, job_from_identity(identity, folder, split), (0, 1)
     fix = "its settings are lost: render this folder again with --overwrite (or choose another --out)"
     findings.append(Finding(path, error, fix))
     return None, None, (0, 1)

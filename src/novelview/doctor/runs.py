@@ -39,9 +39,32 @@ def check_run_folder(folder: Path) -> list[Finding]:
         if not files:
             findings.append(Finding(checkpoints, detail="no checkpoints yet"))
         findings += [_check_checkpoint(path, folder) for path in files]
+        findings += _resume_command(folder, findings)
     if (folder / "export").is_dir():
         findings += check_export_folder(folder / "export", folder)
     return findings
+
+
+def _resume_command(folder: Path, findings: list[Finding]) -> list[Finding]:
+    """How to continue a run that has a sound checkpoint and no export yet. config.yaml is the
+    resolved config, every command-line option included, and names the data set: given back as
+    --config it starts the run again as it was started."""
+    import shlex
+
+    import yaml
+
+    sound = [f for f in findings if f.path.suffix == ".ckpt" and not f.problem]
+    if not sound or (folder / "export").exists():
+        return []
+    try:
+        data_dir = yaml.safe_load((folder / "config.yaml").read_text()).get("data_dir")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+        return []  # the config finding above says what is wrong with it
+    if not data_dir:
+        return []
+    command = shlex.join(["novelview", "train", "--config", str(folder / "config.yaml"), "--data", str(data_dir),
+                          "--out", str(folder), "--resume"])
+    return [Finding(folder / "checkpoints", detail=f"the run has not finished (no export/): `{command}` continues it")]
 
 
 def _check_config(path: Path) -> Finding:

@@ -8,11 +8,13 @@
 - ``error_by_angle.png`` (models and baselines) and ``grid.png`` (input, target, each model).
 
 Which pairs (``pair_rule`` in metrics.json): the pair table of the requested mode and elevations
-over the split (``novelview.data.pairs``), subsampled to ``max_pairs`` (seeded). A model that
-cannot take some of those poses is scored on the ones it can take when there are at least two per
-object; when there are fewer (the autoencoder: +30 degrees only), on every pair of the ``all``
-table that it can take, subsampled the same way. The baselines are scored again on exactly those pairs. ``pairs="offgrid"`` scores ``from_zero`` pairs of a set rendered on a
-finer grid and compares rotations off the ``grid_step`` grid with those on it.
+over the split (``novelview.data.pairs``), subsampled to ``max_pairs`` (seeded). Every row of the
+table, models and baselines, is scored on the same pairs: those every model can take
+(``pair_choice``); a model that cannot take two per object even alone (the autoencoder: +30
+degrees only) is scored apart on every pair of the ``all`` table it can take, and
+``settings.table_note`` says so. ``pairs="offgrid"`` scores ``from_zero`` pairs of a set rendered
+on a finer grid and compares rotations off the ``grid_step`` grid with those on it; a set without
+both is refused.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from novelview.evaluation import figures
+from novelview.evaluation import figures, pair_choice
 from novelview import metrics as M
 from novelview.data.pairs import MODES, Pairs, PairTable
 from novelview.data.viewstore import ViewStore
@@ -37,10 +39,11 @@ from novelview.data.files import folder_lock, write_text_atomic
 from novelview.evaluation.report import write_csv
 from novelview.evaluation.scoring import Scorer
 
-PAIR_RULE = ("Models are scored on the requested pair table (seeded subsample of max_pairs). A model that cannot "
-             "take some of its poses is scored on those it can take if there are two or more per object, else on every pair "
-             "of the 'all' table it can take (same subsample rule); the baselines are scored on exactly each "
-             "model's pairs.")
+PAIR_RULE = ("Every row is scored on the same pairs: the requested pair table (seeded subsample of max_pairs), "
+             "restricted to the pairs every model can take if there are two or more per object, else every pair of "
+             "the 'all' table every model can take (same subsample rule). A model that cannot take two requested "
+             "pairs per object even alone is scored apart on every pair of the 'all' table it can take, and "
+             "settings.table_note says so; its baselines are scored again on its pairs (baselines_on_these_pairs).")
 AGGREGATION = ("Mean over pairs of the per-pair metric; NaN (empty target mask, masked metrics) and +inf (PSNR of "
                "identical images) are left out and counted in 'left_out'. Accuracies are shares of pairs.")
 
@@ -143,6 +146,8 @@ def evaluate(data_dir, models: list[str], out_dir, split: str = "test", pairs: s
         raise NovelviewError(f"the {split!r} split of {store.path} holds no models: choose another --split")
     sample = lambda t: t.sample(max_pairs, seed) if max_pairs else t.all()  # noqa: E731
     requested = sample(table)
+    if pairs == "offgrid":  # refused before any file is written: the off-grid test would be NaN
+        pair_choice.check_offgrid(requested, grid_step, store.path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # One evaluation per folder at a time: a second would interleave its files with this one's.
@@ -174,31 +179,24 @@ def evaluate(data_dir, models: list[str], out_dir, split: str = "test", pairs: s
             entry["seconds"] = round(time.perf_counter() - t0, 3)
             return entry
 
+        # Every row on the same pairs when the models allow it; else the table says which differ (pair_choice).
+        all_pairs = lambda: PairTable(store, split, "all", elevations, elevation_index=elevation_index).all()  # noqa: E731
+        baseline_pairs, own, note = pair_choice.plan([p for _, p in predictors], requested, pairs, all_pairs,
+                                                     max_pairs, seed)
+        if note:
+            results["settings"]["table_note"] = note
         for baseline in rows:
-            results["baselines"][baseline.label] = {"pairs": pairs, **run(baseline, requested, baseline.label)}
+            results["baselines"][baseline.label] = {"pairs": baseline_pairs.used,
+                                                    **run(baseline, baseline_pairs.pairs, baseline.label)}
             if hasattr(baseline, "mean_of"):  # what the mean view averaged (no training split: the scored models)
                 results["baselines"][baseline.label]["mean_of"] = baseline.mean_of(table.models, split)
         pair_sets = {}
         for spec, predictor in predictors:
-            mask = predictor.supports(requested)
-            chosen, used = requested, pairs
-            per_object = mask.sum() / max(1, len(np.unique(requested.model)))
-            if not mask.all() and per_object >= 2:  # the requested pairs it can take, when there are enough
-                chosen = requested.subset(mask)
-                used = f"{pairs}, the {int(mask.sum())} of {len(mask)} pairs it can take"
-            elif not mask.all():  # about one per object (the autoencoder): every such pair of the 'all' table
-                full = PairTable(store, split, "all", elevations, elevation_index=elevation_index)
-                everything = full.all()
-                chosen = everything.subset(predictor.supports(everything))
-                if len(chosen) == 0:
-                    raise NovelviewError(f"{spec} can take none of the poses of {full.describe()}")
-                if max_pairs and len(chosen) > max_pairs:
-                    chosen = chosen.subset(np.sort(np.random.default_rng(seed).choice(len(chosen), max_pairs, replace=False)))
-                rotations = sorted({round(float(r), 3) for r in chosen.rotation_deg})
-                used = "all, filtered to rotations " + ", ".join(f"{r:g}" for r in rotations[:8])
+            choice = own[predictor.label]
+            chosen, used = choice.pairs, choice.used
             entry = {"spec": str(spec), "path": str(resolve(spec).resolve()), "model": predictor.model.model_name,
                      "info": getattr(predictor.model, "info", {}), "pairs": used, **run(predictor, chosen, predictor.label)}
-            if used == pairs:
+            if choice is baseline_pairs:  # the baseline rows' pairs: their numbers stand
                 own_baselines = {b: results["baselines"][b]["overall"] for b in results["baselines"]}
             else:
                 key = used

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from novelview.atomic import save_figure
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,7 @@ def plot_error_by_angle(path: Path, results: dict, title: str) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -99,5 +100,5 @@ def draw_grid(path: Path, scorer, pairs: Pairs, predictors: list, store, title: 
     for r, c in missing:
         ax.text(pad + c * (cell + pad) + cell / 2, pad + r * (cell + pad) + cell / 2, "n/a",
                 ha="center", va="center", fontsize=8, color="0.3")
-    fig.savefig(path, dpi=dpi)
+    save_figure(fig, path, dpi=dpi)
     plt.close(fig)

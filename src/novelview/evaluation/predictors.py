@@ -22,8 +22,6 @@ from novelview.data.viewstore import ViewStore
 from novelview.images import views_to_model
 from novelview.models.poses import as_pose_batch
 
-BASELINES = ("copy_input", "mean_view", "blank")
-
 
 class ModelPredictor:
     kind = "model"
@@ -101,4 +99,5 @@ class BlankView:
 
 
 def baselines(store: ViewStore) -> list:
+    """The baselines every evaluation scores: the one list of them (their names are their ``label``)."""
     return [CopyInput(), MeanView(store, "train"), BlankView()]

@@ -16,14 +16,13 @@ from pathlib import Path
 from novelview import metrics as M
 from novelview.data.files import write_text_atomic
 
-SUMMARY = ("l1_full", "l1_masked", "ssim_luma_masked", "psnr", "ms_ssim", "sharpness", "pose_accuracy",
-           "identity_accuracy")
 MARK = "✗"
 
 
 def columns(results: dict) -> list[str]:
+    """The summary columns: registered metrics with ``summary=True``, in registration order, that were computed."""
     present = set().union(*[set(e["overall"]) for e in [*results["models"].values(), *results["baselines"].values()]])
-    return [name for name in SUMMARY if name in present]
+    return [name for name in M.summary_names() if name in present]
 
 
 def metric_rows(results: dict) -> tuple[list[str], list[list[str]]]:
@@ -34,12 +33,23 @@ def metric_rows(results: dict) -> tuple[list[str], list[list[str]]]:
     for label, entry in results["models"].items():
         lost = [b for b, won in entry.get("beats_baselines", {}).items() if not won]
         name = f"{label} {MARK} (loses to {', '.join(lost)})" if lost else label
-        pairs = f"{entry['n_pairs']}" + ("" if entry.get("pairs") == results["settings"]["pairs"] else f" ({entry['pairs']})")
-        rows.append([name, pairs, *[M.METRICS[n].format(entry["overall"].get(n)) for n in names]])
+        rows.append([name, pairs_cell(entry, results), *[M.METRICS[n].format(entry["overall"].get(n)) for n in names]])
     for label, entry in results["baselines"].items():
-        rows.append([baseline_name(label, entry), str(entry["n_pairs"]),
+        rows.append([baseline_name(label, entry), pairs_cell(entry, results),
                      *[M.METRICS[n].format(entry["overall"].get(n)) for n in names]])
     return header, rows
+
+
+def pairs_cell(entry: dict, results: dict) -> str:
+    """The number of pairs, and how they were chosen when that is not simply the requested table."""
+    used = entry.get("pairs")
+    return f"{entry['n_pairs']}" + ("" if used in (None, results["settings"]["pairs"]) else f" ({used})")
+
+
+def table_note(results: dict) -> str | None:
+    """Why the rows of the table are not all scored on the same pairs (None when they are)."""
+    note = results["settings"].get("table_note")
+    return f"note: {note}" if note else None
 
 
 def baseline_name(label: str, entry: dict) -> str:
@@ -113,6 +123,9 @@ def write_report(out: Path, eval_dir: Path, results: dict, turntables: list[dict
              "</head><body><h1>novelview demo report</h1>", f"<p>{html.escape(setting)}</p>",
              "<h2>Metrics</h2>", html_table(header, rows),
              "<h2>Full-image L1 by category</h2>", html_table(cat_header, cat_rows)]
+    if table_note(results):  # under the metrics table: which rows were scored on other pairs, and why
+        md.insert(md.index("## Full-image L1 by category") - 1, "\n" + table_note(results))
+        parts.insert(parts.index("<h2>Full-image L1 by category</h2>"), f"<p>{html.escape(table_note(results))}</p>")
     for heading, image in (("Error by rotation angle", plot), ("Test pairs: input, target, each model", grid)):
         if image:
             md += [f"## {heading}", "", f"![{heading}]({rel(image)})", ""]
@@ -127,6 +140,6 @@ def write_report(out: Path, eval_dir: Path, results: dict, turntables: list[dict
                   for t in turntables]
     parts.append("</body></html>")
     md_path, html_path = out / "report.md", out / "report.html"
-    md_path.write_text("\n".join(md) + "\n")
-    html_path.write_text("\n".join(parts))
+    write_text_atomic(md_path, "\n".join(md) + "\n")
+    write_text_atomic(html_path, "\n".join(parts))
     return html_path, md_path

@@ -44,8 +44,18 @@ TEST_SETS = (
     TestSet("torcs", "torcs:", "TORCS race cars (Free Art / GPL; never trained on)",
             {"val_share": 0.0, "test_share": 1.0}),
 )
-SUMMARY_COLUMNS = ("set", "protocol", "model", "pairs", "l1", "copy_l1", "l1_vs_copy", "mean_view_l1",
-                   "beats_mean_view", "psnr", "pose_accuracy", "identity_accuracy")
+BASE_COLUMNS = ("set", "protocol", "model", "pairs", "l1", "copy_l1", "l1_vs_copy", "mean_view_l1", "beats_mean_view")
+
+
+def metric_columns() -> list[str]:
+    """Every summary metric of the registry, in its order, but full-image L1 (the ``l1`` column)."""
+    from novelview.metrics import summary_names
+
+    return [name for name in summary_names() if name != "l1_full"]
+
+
+def summary_columns() -> list[str]:
+    return [*BASE_COLUMNS, *metric_columns()]
 
 
 def find_sets(names: list[str] | None) -> list[TestSet]:
@@ -113,8 +123,7 @@ def summary_rows(set_name: str, protocol: str, results: dict) -> list[dict]:
         rows.append({"set": set_name, "protocol": protocol, "model": label, "pairs": overall["n_pairs"],
                      "l1": l1, "copy_l1": copy_l1, "l1_vs_copy": l1 / copy_l1,
                      "mean_view_l1": mean_l1, "beats_mean_view": l1 < mean_l1,
-                     "psnr": overall.get("psnr"), "pose_accuracy": overall.get("pose_accuracy"),
-                     "identity_accuracy": overall.get("identity_accuracy")})
+                     **{name: overall.get(name) for name in metric_columns()}})
     return rows
 
 
@@ -127,12 +136,13 @@ def _cell(value) -> str:
 def write_summary(out: Path, rows: list[dict], skipped: list[tuple[str, str]], notes: dict | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, SUMMARY_COLUMNS)
+    columns = summary_columns()
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore")
     writer.writeheader()
     writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     write_text_atomic(out / "summary.csv", buffer.getvalue())
-    lines = ["| " + " | ".join(SUMMARY_COLUMNS) + " |", "|" + "---|" * len(SUMMARY_COLUMNS)]
-    lines += ["| " + " | ".join(_cell(row[c]) for c in SUMMARY_COLUMNS) + " |" for row in rows]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
     lines += ["", *(f"- {name}: {note}" for name, note in (notes or {}).items())]
     lines += [*(f"- {name}: skipped, {reason}" for name, reason in skipped)]
     write_text_atomic(out / "summary.md", "\n".join(lines) + "\n")

@@ -4,7 +4,8 @@ Every function takes ``pred`` and ``target`` as (N, 3, H, W) float tensors on th
 scale (see ``novelview.images``) and, where the protocol needs it, ``target_alpha`` (N, 1, H, W) in
 [0, 1] (the target view's straight alpha; 0 = background). Each returns a float tensor of shape
 (N,) so callers can aggregate by rotation angle, category, or anything else. No per-image Python
-loops: everything is a handful of tensor operations over the whole batch.
+loops: everything is a handful of tensor operations over the whole batch. The registered metrics
+(``*_metric``, at the end) are the same functions reading their tensors from a ``MetricContext``.
 
 The metrics and the protocols they follow:
 
@@ -50,7 +51,7 @@ from functools import lru_cache
 import torch
 
 from novelview.images import to_unit
-from novelview.metrics.registry import metric
+from novelview.metrics.registry import MetricContext, metric
 
 # ITU-R BT.601 luma weights, as MATLAB's rgb2gray / TVSN's evaluation.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
@@ -120,14 +121,12 @@ def luma(images: torch.Tensor) -> torch.Tensor:
     return (images * w).sum(dim=1, keepdim=True)
 
 
-@metric("l1_full", "L1 [-1,1] (original)", "{:.4f}", higher_is_better=False)
 def l1_full(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """Mean |pred - target| over all pixels and channels, on the [-1, 1] scale; (N,)."""
     _check(pred, target)
     return (pred - target).abs().flatten(1).mean(dim=1)
 
 
-@metric("l1_masked", "masked L1 [0,1] (TVSN/AFN)", "{:.4f}", higher_is_better=False, needs_mask=True)
 def l1_masked(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """TVSN / AFN L1: sum |a*pred01 - a*gt01| / (3 * #(alpha > 0)); NaN where the mask is empty; (N,)."""
     alpha = _need_alpha("l1_masked", target_alpha)
@@ -138,7 +137,6 @@ def l1_masked(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tens
                        torch.full_like(total, float("nan")))
 
 
-@metric("ssim_luma_masked", "masked luma SSIM (TVSN/AFN)", "{:.3f}", higher_is_better=True, needs_mask=True)
 def ssim_luma_masked(pred: torch.Tensor, target: torch.Tensor,
                      target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """TVSN / AFN SSIM: luma of the alpha-masked images in 0..255, Gaussian 11x11 sigma 1.5; NaN where
@@ -150,7 +148,6 @@ def ssim_luma_masked(pred: torch.Tensor, target: torch.Tensor,
     return torch.where(foreground > 0, value, torch.full_like(value, float("nan")))
 
 
-@metric("psnr", "PSNR dB", "{:.2f}", higher_is_better=True)
 def psnr(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """Whole-image PSNR in dB on [0, 1]: 10 log10(1 / MSE) per image; identical images give +inf; (N,)."""
     _check(pred, target)
@@ -158,10 +155,43 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | 
     return -10.0 * torch.log10(mse)  # log10(0) = -inf, so a perfect prediction gives +inf
 
 
-@metric("ssim", "SSIM", "{:.3f}", higher_is_better=True)
 def ssim(pred: torch.Tensor, target: torch.Tensor, target_alpha: torch.Tensor | None = None) -> torch.Tensor:
     """Whole-image SSIM, RGB on [0, 1], Gaussian 11x11 sigma 1.5, averaged over channels; (N,)."""
     _check(pred, target)
     return _ssim(to_unit(pred), to_unit(target), data_range=1.0)
 
 
+# The registered metrics read their images from the context; the functions above take tensors, for
+# callers outside evaluation (the training loss and its logs use ssim_luma_masked).
+
+@metric("l1_full", "L1 [-1,1] (original)", "{:.4f}", higher_is_better=False)
+def l1_full_metric(ctx: MetricContext) -> torch.Tensor:
+    """Mean |pred - target| over all pixels and channels, on the [-1, 1] scale; (N,)."""
+    return l1_full(ctx.pred, ctx.target)
+
+
+@metric("l1_masked", "masked L1 [0,1] (TVSN/AFN)", "{:.4f}", higher_is_better=False, needs_mask=True)
+def l1_masked_metric(ctx: MetricContext) -> torch.Tensor:
+    """TVSN / AFN L1: sum |a*pred01 - a*gt01| / (3 * #(alpha > 0)); NaN where the mask is empty; (N,)."""
+    return l1_masked(ctx.pred, ctx.target, ctx.target_alpha)
+
+
+@metric("ssim_luma_masked", "masked luma SSIM (TVSN/AFN)", "{:.3f}", higher_is_better=True, needs_mask=True)
+def ssim_luma_masked_metric(ctx: MetricContext) -> torch.Tensor:
+    """TVSN / AFN SSIM: luma of the alpha-masked images in 0..255, Gaussian 11x11 sigma 1.5; NaN where
+    the mask is empty; (N,)."""
+    return ssim_luma_masked(ctx.pred, ctx.target, ctx.target_alpha)
+
+
+@metric("psnr", "PSNR dB", "{:.2f}", higher_is_better=True)
+def psnr_metric(ctx: MetricContext) -> torch.Tensor:
+    """Whole-image PSNR in dB on [0, 1]: 10 log10(1 / MSE) per image; identical images give +inf; (N,)."""
+    return psnr(ctx.pred, ctx.target)
+
+
+# Whole-image SSIM is in metrics.json and metrics.csv; the summary tables show the masked luma SSIM
+# of the protocol and MS-SSIM instead.
+@metric("ssim", "SSIM", "{:.3f}", higher_is_better=True, summary=False)
+def ssim_metric(ctx: MetricContext) -> torch.Tensor:
+    """Whole-image SSIM, RGB on [0, 1], Gaussian 11x11 sigma 1.5, averaged over channels; (N,)."""
+    return ssim(ctx.pred, ctx.target)

@@ -1,11 +1,14 @@
-"""The metric registry: each per-pair metric is a decorated function with its metadata.
+"""The metric registry: each metric is a decorated function of one ``MetricContext``, with its metadata.
 
-``@metric(name, label, fmt, higher_is_better, needs_mask=False)`` registers
-``fn(pred, target, target_alpha) -> (N,)`` (images on [-1, 1], alpha on [0, 1]); evaluation, the
-report and the figures read names, labels, formats and directions from here. Adding a metric is
-adding a decorated function in a module imported by ``novelview.metrics``. Metrics of kind
-``gallery`` compare an output with many true views instead of one target; evaluation computes
-them (``novelview.metrics.accuracy``), ``compute_all`` leaves them out.
+``@metric(name, label, fmt, higher_is_better, needs_mask=False, kind="pair", summary=True)``
+registers ``fn(ctx) -> (N,)``. ``ctx`` (``MetricContext``) holds the batch's outputs and true
+views (images on [-1, 1], alpha on [0, 1]) and, for metrics of kind ``gallery``, the true views of
+the whole split (``ctx.gallery``, see ``novelview.metrics.gallery``) with each pair's target pose
+(``ctx.targets``). Evaluation, every table (printed, CSV, Markdown, HTML, the suite's) and the
+figures read names, labels, formats, directions and columns from the registry entries: a metric
+with ``summary=True`` is a column of the summary tables, in registration order; every metric is in
+metrics.json and metrics.csv. Adding a metric is adding a decorated function in a module that is
+imported (by ``novelview.metrics``, or a plugin named in NOVELVIEW_PLUGINS).
 
 Aggregation (``aggregate`` / ``finite_mean``): the mean over the images whose value is finite;
 NaN (empty masks) and +inf (PSNR of a perfect prediction) are left out, and how many were left
@@ -16,19 +19,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
+
+KINDS = ("pair", "gallery")
+
+
+@dataclass(frozen=True)
+class MetricContext:
+    """What a metric may read about one batch of N pairs.
+
+    pred, target (N, 3, H, W) on [-1, 1]; target_alpha (N, 1, H, W) on [0, 1] or None; gallery and
+    targets (``novelview.metrics.gallery``): the split's true views, read and compared lazily, and
+    each pair's object and target pose; None when evaluation skips pose and identity accuracy.
+    """
+
+    pred: torch.Tensor
+    target: torch.Tensor
+    target_alpha: torch.Tensor | None = None
+    gallery: Any = None
+    targets: Any = None
 
 
 @dataclass(frozen=True)
 class Metric:
     name: str
-    fn: Callable
+    fn: Callable[[MetricContext], torch.Tensor]
     label: str
     fmt: str
     higher_is_better: bool
     needs_mask: bool = False
-    kind: str = "pair"  # pair: fn(pred, target, alpha); gallery: see novelview.metrics.accuracy
+    kind: str = "pair"  # pair: needs pred and target; gallery: also ctx.gallery and ctx.targets
+    summary: bool = True  # a column of the summary tables (else only in metrics.json and metrics.csv)
 
     @property
     def description(self) -> str:
@@ -40,26 +63,45 @@ class Metric:
         except (TypeError, ValueError):
             return "n/a"
 
+    def applies(self, ctx: MetricContext) -> bool:
+        """Whether ``ctx`` holds what this metric reads (a mask, a gallery)."""
+        return ((ctx.target_alpha is not None or not self.needs_mask)
+                and (self.kind != "gallery" or ctx.gallery is not None))
+
 
 METRICS: dict[str, Metric] = {}
 
 
-def metric(name: str, label: str, fmt: str, higher_is_better: bool, needs_mask: bool = False, kind: str = "pair"):
+def metric(name: str, label: str, fmt: str, higher_is_better: bool, needs_mask: bool = False, kind: str = "pair",
+           summary: bool = True):
+    """Registers ``fn(ctx: MetricContext) -> (N,) tensor`` under ``name``; returns ``fn`` unchanged."""
+    if kind not in KINDS:
+        raise ValueError(f"metric {name!r}: kind must be one of {KINDS}, not {kind!r}")
+
     def wrap(fn):
-        METRICS[name] = Metric(name, fn, label, fmt, higher_is_better, needs_mask, kind)
+        METRICS[name] = Metric(name, fn, label, fmt, higher_is_better, needs_mask, kind, summary)
         return fn
 
     return wrap
+
+
+def summary_names() -> list[str]:
+    """The metrics shown as columns of the summary tables, in registration order."""
+    return [name for name, m in METRICS.items() if m.summary]
+
+
+@torch.no_grad()
+def compute(ctx: MetricContext) -> dict[str, torch.Tensor]:
+    """Every registered metric that ``ctx`` holds enough for: {name: (N,) tensor}."""
+    return {name: m.fn(ctx) for name, m in METRICS.items() if m.applies(ctx)}
 
 
 @torch.no_grad()
 def compute_all(pred: torch.Tensor, target: torch.Tensor,
                 target_alpha: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Every registered per-pair metric on one batch: {name: (N,) tensor}; without ``target_alpha``
-    the metrics that need a mask are left out."""
-    pred, target = pred.float(), target.float()
-    return {name: m.fn(pred, target, target_alpha) for name, m in METRICS.items()
-            if m.kind == "pair" and (target_alpha is not None or not m.needs_mask)}
+    the metrics that need a mask are left out (and the gallery metrics always)."""
+    return compute(MetricContext(pred.float(), target.float(), target_alpha))
 
 
 def finite_mean(values) -> tuple[float, int]:

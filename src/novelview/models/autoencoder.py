@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
+from novelview.config.options import option
 from novelview.models.layers import down, up, xavier_init
 from novelview.models.pose_encoder import OneHotGridModel
 from novelview.models.poses import OneHotAzimuth
 from novelview.models.registry import register
+
+
+@dataclass(frozen=True)
+class AutoencoderOptions:
+    encoder_channels: tuple[int, ...] = option((32, 64, 96), "encoder conv channels (each halves the size)", minimum=1)
+    decoder_channels: tuple[int, ...] = option((64, 32), "decoder deconv channels, one fewer than the encoder's",
+                                               minimum=1)
+    kernel: int = option(3, "convolution kernel size", minimum=1)
+    image_size: int = option(64, "image side in pixels", from_data=True, minimum=1)
+    num_rotations: int = option(36, "azimuth steps in a full turn", from_data=True, minimum=1)
+    fixed_rotation_steps: int = option(3, "the one rotation it draws, in azimuth steps", minimum=0)
+    elevation_range: tuple[float, float] = option((0.0, 0.0), "elevations trained at, degrees", from_data=True)
 
 
 @register("autoencoder")
@@ -18,13 +33,13 @@ class Autoencoder(OneHotGridModel):
     ``fixed_rotation_steps`` * (360 / num_rotations) is the one rotation it produces (+30 degrees).
     """
 
-    def __init__(self, encoder_channels=(32, 64, 96), decoder_channels=(64, 32), kernel: int = 3,
-                 image_size: int = 64, num_rotations: int = 36, fixed_rotation_steps: int = 3,
-                 elevation_range=(0.0, 0.0)):
+    Options = AutoencoderOptions
+
+    def __init__(self, options: AutoencoderOptions | None = None, **kwargs):
         super().__init__()
-        self.config = dict(encoder_channels=list(encoder_channels), decoder_channels=list(decoder_channels),
-                           kernel=kernel, image_size=image_size, num_rotations=num_rotations,
-                           fixed_rotation_steps=fixed_rotation_steps, elevation_range=list(elevation_range))
+        o = self.take_options(options, kwargs)
+        encoder_channels, decoder_channels, kernel = o.encoder_channels, o.decoder_channels, o.kernel
+        num_rotations, fixed_rotation_steps, elevation_range = o.num_rotations, o.fixed_rotation_steps, o.elevation_range
         # The pose is not an input: the encoding only says which one rotation it draws.
         self.pose = OneHotAzimuth(num_rotations, [fixed_rotation_steps % num_rotations], elevation_range)
         chans = [3, *encoder_channels]

@@ -1,13 +1,15 @@
-"""The base class every model family derives from: it gives each model ``predict``, and fills the
-options the data set decides (``derive_options``)."""
+"""The base class every model family derives from: it gives each model ``predict``, reads its
+declared ``Options`` (``take_options``), and fills the options the data set decides
+(``derive_options``)."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from novelview.config.options import parse_options, to_dict
 from novelview.errors import NovelviewError
-from novelview.models.poses import PoseEncoding
+from novelview.models.poses import PoseEncoding, pose_class
 from novelview.numbers import require_finite
 
 
@@ -36,28 +38,60 @@ class ViewSynthesisModel(nn.Module):
     the family's own loss terms beyond the image L1 (for example a mask's cross-entropy).
     Users: ``predict(images, azimuth_deg, elevation_deg=None, source_elevation_deg=None)``.
 
-    Subclasses set ``self.config`` (the constructor's keyword arguments, JSON-able) and
-    ``self.pose`` (a ``novelview.models.poses`` encoding), and may set ``needs`` (batch extras
-    such as ``"depth"``) and override ``geometry_options``.
+    Subclasses declare ``Options`` (a frozen dataclass of ``novelview.config.options.option``
+    fields), take them with ``self.take_options(options, kwargs)`` in the constructor (which sets
+    ``self.options``, ``self.config``: what rebuilds the model for inference, JSON-able, and
+    ``self.training_config``: the loss weights), set ``self.pose`` (a
+    ``novelview.models.poses`` encoding), and may set ``needs`` (batch extras
+    such as ``"depth"``), ``visuals`` and override ``geometry_options``.
+
+    ``visuals`` names the outputs of ``forward`` that the training sample grid draws as extra rows
+    under source, target and output: a 3-channel output in [-1, 1] as a picture, a 1-channel one
+    in [0, 1] (a mix, visibility or coverage) as a grey map (``images.visual_to_uint8``).
     """
 
     model_name = "base"
+    Options = None  # the family's options dataclass
+    fixed_pose = "continuous"  # the encoding of a family with no ``pose`` option
     config: dict
+    training_config: dict = {}
     pose: PoseEncoding
     needs: frozenset = frozenset()
+    visuals: tuple[str, ...] = ()
+
+    @classmethod
+    def parse_options(cls, given: dict | None, prefix: str = "model.options"):
+        """A config's ``model.options`` -> the family's ``Options``, or one line naming the problem."""
+        return parse_options(cls.Options, given, prefix, f"model {cls.model_name!r}")
+
+    def take_options(self, options, given: dict):
+        """The constructor's ``Options`` instance, or its keyword arguments (the form config.json
+        holds) parsed into one; sets ``options``, ``config`` and ``training_config``."""
+        if options is None:
+            options = self.parse_options(given)
+        elif given:
+            raise TypeError("give the options either as an Options instance or as keywords, not both")
+        self.options = options
+        self.config = to_dict(options, training=False)
+        self.training_config = to_dict(options, training=True)
+        return options
+
+    @classmethod
+    def pose_name(cls, options: dict) -> str:
+        """The pose encoding ``options`` choose: the ``pose`` option, or the family's fixed one."""
+        fields = getattr(cls.Options, "__dataclass_fields__", {})
+        if cls.Options is not None and "pose" not in fields:
+            return cls.fixed_pose
+        return options.get("pose", fields["pose"].default if "pose" in fields else cls.fixed_pose)
 
     @classmethod
     def geometry_options(cls, geometry, options: dict) -> dict:
         """Options derived from the data set's geometry (``novelview.data.store.Geometry``): the
-        image size, the elevations seen, and for a one-hot pose (``pose: onehot``) the azimuth grid."""
+        image size, the elevations seen, and what the pose encoding takes from it (the one-hot
+        pose: the azimuth grid)."""
         options = derive_options(cls.model_name, options, image_size=geometry.image_size,
                                  elevation_range=list(geometry.elevation_range))
-        if options.get("pose") == "onehot":
-            if geometry.jittered:
-                raise NovelviewError(f"{cls.model_name} with a one-hot pose takes rotations on an azimuth grid, but "
-                                     "the data set was rendered with --azimuth-jitter: use pose: continuous")
-            options = derive_options(cls.model_name, options, num_rotations=geometry.num_azimuths)
-        return options
+        return pose_class(cls.pose_name(options)).geometry_options(cls.model_name, geometry, options)
 
     @property
     def image_size(self) -> int:

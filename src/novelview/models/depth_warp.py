@@ -20,10 +20,13 @@ At inference only the image is needed: no depth goes in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from novelview.config.options import option
 from novelview.errors import NovelviewError
 from novelview.models.base import ViewSynthesisModel, derive_options
 from novelview.models.poses import build_pose
@@ -32,33 +35,53 @@ from novelview.models.splat import warp_to_target
 from novelview.models.unet import PoseUNet
 
 
+@dataclass(frozen=True)
+class DepthWarpOptions:
+    width: float = option(2, "channel multiplier of the depth U-Net", minimum=0.0, exclusive=True)
+    completion_width: float = option(2, "channel multiplier of the completion U-Net", minimum=0.0, exclusive=True)
+    pose: str = option("continuous", "pose encoding (continuous only: it turns by any angle)",
+                       choices=lambda: ("continuous",))
+    image_size: int = option(64, "image side in pixels, a multiple of 16", from_data=True, minimum=16)
+    elevation_range: tuple[float, float] = option((0.0, 0.0), "elevations trained at, degrees", from_data=True)
+    num_rotations: int = option(36, "azimuth steps of the data set (unused by the continuous pose)", minimum=1)
+    camera_distance: float = option(2.6, "orbit radius in object radii", from_data=True, minimum=1.0,
+                                    exclusive=True)
+    margin: float = option(0.96, "share of the frame the object's sphere fills", from_data=True,
+                           minimum=0.0, exclusive=True)
+    sharpness: float = option(10.0, "softness of the splat's depth test, per sphere radius", minimum=0.0,
+                              exclusive=True)
+    depth_weight: float = option(1.0, "weight of the depth's L1", minimum=0.0, training=True)
+    mask_weight: float = option(0.1, "weight of the silhouettes' cross-entropy", minimum=0.0, training=True)
+    warp_weight: float = option(1.0, "weight of the warp's L1 where it covers", minimum=0.0, training=True)
+
+
 @register("depth_warp")
 class DepthWarpModel(ViewSynthesisModel):
     """Options: ``width`` (depth U-Net), ``completion_width``, ``camera_distance`` and ``margin``
     (taken from the data set), ``sharpness`` (soft depth test, per sphere radius), loss weights
     ``depth_weight``, ``mask_weight`` and ``warp_weight``."""
 
+    visuals = ("warped", "coverage")  # the sample grid's extra rows
+
     needs = frozenset({"depth"})
 
-    def __init__(self, width: float = 2, completion_width: float = 2, pose: str = "continuous",
-                 image_size: int = 64, elevation_range=(0.0, 0.0), num_rotations: int = 36,
-                 camera_distance: float = 2.6, margin: float = 0.96, sharpness: float = 10.0,
-                 depth_weight: float = 1.0, mask_weight: float = 0.1, warp_weight: float = 1.0):
+    Options = DepthWarpOptions
+
+    def __init__(self, options: DepthWarpOptions | None = None, **kwargs):
         super().__init__()
+        o = self.take_options(options, kwargs)
+        width, completion_width, pose, image_size = o.width, o.completion_width, o.pose, o.image_size
+        elevation_range, camera_distance, margin, sharpness = o.elevation_range, o.camera_distance, o.margin, o.sharpness
         if image_size % 16:
             raise ValueError(f"image_size must be a multiple of 16, not {image_size}")
         if pose != "continuous":
             raise ValueError("depth_warp turns the camera by any angle: it takes pose 'continuous' only")
         if not camera_distance > 1:
             raise ValueError(f"camera_distance must exceed the object's radius 1, not {camera_distance}")
-        self.config = dict(width=width, completion_width=completion_width, pose=pose, image_size=image_size,
-                           elevation_range=list(elevation_range), num_rotations=num_rotations,
-                           camera_distance=camera_distance, margin=margin, sharpness=sharpness,
-                           depth_weight=depth_weight, mask_weight=mask_weight, warp_weight=warp_weight)
         self.pose = build_pose(pose, elevation_range=elevation_range)
         self.camera = (float(camera_distance), float(margin))
         self.sharpness = sharpness
-        self.weights = {"depth": depth_weight, "mask": mask_weight, "warp": warp_weight}
+        self.weights = {"depth": o.depth_weight, "mask": o.mask_weight, "warp": o.warp_weight}
         self.depth_net = PoseUNet(3, 32, 1, width)
         self.depth_head = nn.Conv2d(self.depth_net.out_features, 2, 3, 1, 1)  # depth, source silhouette
         self.completion = PoseUNet(7, 32, self.pose.size, completion_width)

@@ -12,33 +12,48 @@ own loss is the mask's cross-entropy against the target's alpha (weight 0.1, as 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from novelview.config.options import option
 from novelview.models.base import ViewSynthesisModel
-from novelview.models.poses import build_pose
+from novelview.models.poses import build_pose, pose_names
 from novelview.models.registry import register
 from novelview.models.unet import PoseUNet, warp
+
+
+@dataclass(frozen=True)
+class FlowOptions:
+    width: float = option(3, "channel multiplier of the U-Net (1: the original pose encoder's)", minimum=0.0,
+                          exclusive=True)
+    pose: str = option("continuous", "pose encoding", choices=pose_names)
+    image_size: int = option(64, "image side in pixels, a multiple of 16", from_data=True, minimum=16)
+    elevation_range: tuple[float, float] = option((0.0, 0.0), "elevations trained at, degrees", from_data=True)
+    num_rotations: int = option(36, "azimuth steps in a full turn, for the one-hot pose", from_data=True, minimum=1)
+    mask_weight: float = option(0.1, "weight of the mask's cross-entropy", minimum=0.0, training=True)
 
 
 @register("flow")
 class FlowModel(ViewSynthesisModel):
     """Options: ``width`` (channel multiplier), ``pose`` (``continuous`` or ``onehot``), ``mask_weight``."""
 
+    visuals = ("warped", "mix")  # the sample grid's extra rows
+
     heads = {"flow": 2, "pixels": 3, "mix": 1, "mask": 1}
 
-    def __init__(self, width: float = 3, pose: str = "continuous", image_size: int = 64,
-                 elevation_range=(0.0, 0.0), num_rotations: int = 36, mask_weight: float = 0.1):
+    Options = FlowOptions
+
+    def __init__(self, options: FlowOptions | None = None, **kwargs):
         super().__init__()
-        if image_size % 16:
-            raise ValueError(f"image_size must be a multiple of 16, not {image_size}")
-        self.config = dict(width=width, pose=pose, image_size=image_size, elevation_range=list(elevation_range),
-                           num_rotations=num_rotations, mask_weight=mask_weight)
-        pose_options = {"num_rotations": num_rotations} if pose == "onehot" else {}
-        self.pose = build_pose(pose, elevation_range=elevation_range, **pose_options)
-        self.mask_weight = mask_weight
-        self.net = PoseUNet(3, 32, self.pose.size, width)
+        o = self.take_options(options, kwargs)
+        if o.image_size % 16:
+            raise ValueError(f"image_size must be a multiple of 16, not {o.image_size}")
+        self.pose = build_pose(o.pose, self.config, elevation_range=o.elevation_range)
+        self.mask_weight = o.mask_weight
+        self.net = PoseUNet(3, 32, self.pose.size, o.width)
         self.head = nn.Conv2d(self.net.out_features, sum(self.heads.values()), 3, 1, 1)
         with torch.no_grad():  # start as "copy the input": no flow, (almost) all warp, all foreground
             self.head.weight.zero_()

@@ -13,33 +13,48 @@ the completion with an adversarial term: use the ``adversarial`` objective for t
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from novelview.config.options import option
 from novelview.models.base import ViewSynthesisModel
+from novelview.models.flow import FlowOptions
 from novelview.models.flow_visibility import FlowVisibilityModel
 from novelview.models.registry import register
 from novelview.models.unet import PoseUNet
+
+
+@dataclass(frozen=True)
+class FlowCompletionOptions(FlowOptions):
+    visibility_weight: float = option(1.0, "weight of the visibility's cross-entropy", minimum=0.0, training=True)
+    warp_weight: float = option(1.0, "weight of the warp's L1 on visible pixels", minimum=0.0, training=True)
+    completion_width: float = option(1.5, "channel multiplier of the completion U-Net", minimum=0.0, exclusive=True)
+    coarse_weight: float = option(0.5, "weight of the first stage's image L1", minimum=0.0, training=True)
 
 
 @register("flow_completion")
 class FlowCompletionModel(ViewSynthesisModel):
     """Options as ``flow_visibility``, plus ``completion_width`` and ``coarse_weight``."""
 
+    visuals = ("coarse", "warped", "mix")  # the sample grid's extra rows
+
     needs = frozenset({"visibility"})
 
-    def __init__(self, width: float = 3, pose: str = "continuous", image_size: int = 64,
-                 elevation_range=(0.0, 0.0), num_rotations: int = 36, mask_weight: float = 0.1,
-                 visibility_weight: float = 1.0, warp_weight: float = 1.0, completion_width: float = 1.5,
-                 coarse_weight: float = 0.5):
+    Options = FlowCompletionOptions
+
+    def __init__(self, options: FlowCompletionOptions | None = None, **kwargs):
         super().__init__()
-        self.coarse = FlowVisibilityModel(width, pose, image_size, elevation_range, num_rotations, mask_weight,
-                                          visibility_weight, warp_weight)
-        self.config = {**self.coarse.config, "completion_width": completion_width, "coarse_weight": coarse_weight}
+        o = self.take_options(options, kwargs)
+        first = FlowVisibilityModel.Options
+        self.coarse = FlowVisibilityModel(first(**{f.name: getattr(o, f.name) for f in dataclasses.fields(first)
+                                                   if hasattr(o, f.name)}))
         self.pose = self.coarse.pose
-        self.coarse_weight = coarse_weight
-        self.completion = PoseUNet(7, 32, self.pose.size, completion_width,
+        self.coarse_weight = o.coarse_weight
+        self.completion = PoseUNet(7, 32, self.pose.size, o.completion_width,
                                    extra_bottleneck=self.coarse.net.bottleneck_channels)
         self.correction = nn.Conv2d(self.completion.out_features, 4, 3, 1, 1)
         with torch.no_grad():

@@ -15,30 +15,41 @@ on the pixel head where warping a visible pixel is not yet right (early in train
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from novelview.models.flow import FlowModel
+from novelview.config.options import option
+from novelview.models.flow import FlowModel, FlowOptions
 from novelview.models.registry import register
 from novelview.models.unet import warp
+
+
+@dataclass(frozen=True)
+class FlowVisibilityOptions(FlowOptions):
+    visibility_weight: float = option(1.0, "weight of the visibility's cross-entropy", minimum=0.0, training=True)
+    warp_weight: float = option(1.0, "weight of the warp's L1 on visible pixels", minimum=0.0, training=True)
+    mix_residual: bool = option(False, "a zero-initialised correction of the visibility before it mixes")
 
 
 @register("flow_visibility")
 class FlowVisibilityModel(FlowModel):
     """Options as ``flow``, plus ``visibility_weight``, ``warp_weight`` and ``mix_residual``."""
 
+    visuals = ("warped", "visibility")  # the sample grid's extra rows
+
     needs = frozenset({"visibility"})
 
-    def __init__(self, width: float = 3, pose: str = "continuous", image_size: int = 64,
-                 elevation_range=(0.0, 0.0), num_rotations: int = 36, mask_weight: float = 0.1,
-                 visibility_weight: float = 1.0, warp_weight: float = 1.0, mix_residual: bool = False):
-        super().__init__(width, pose, image_size, elevation_range, num_rotations, mask_weight)
-        self.config.update(visibility_weight=visibility_weight, warp_weight=warp_weight)
-        self.visibility_weight, self.warp_weight = visibility_weight, warp_weight
+    Options = FlowVisibilityOptions
+
+    def __init__(self, options: FlowVisibilityOptions | None = None, **kwargs):
+        super().__init__(self.parse_options(kwargs) if options is None else options)
+        o = self.options
+        self.visibility_weight, self.warp_weight = o.visibility_weight, o.warp_weight
         self.mix_fix = None
-        if mix_residual:  # recorded only when on, so earlier exports keep their exact config
-            self.config["mix_residual"] = True
+        if o.mix_residual:
             self.mix_fix = nn.Conv2d(self.net.out_features, 1, 3, 1, 1)
             nn.init.zeros_(self.mix_fix.weight)
             nn.init.zeros_(self.mix_fix.bias)

@@ -1,5 +1,10 @@
 """Export and load: a folder with ``config.json`` (rebuilds the model) and ``model.safetensors``.
 
+``config.json`` holds only what inference needs (the family's options that are not marked
+training-only); an export from training adds ``training.json`` beside it with the loss weights
+and the objective. Exports written before that, whose config.json still holds loss weights, load
+unchanged.
+
 Nothing is unpickled on load. Shipped weights live in ``novelview/weights/<name>/`` and are
 found by name: ``load_model("pose_encoder")``. A ``+mirror`` suffix (``load_model("default+mirror")``)
 wraps the model in mirror averaging (``novelview.models.mirror``).
@@ -19,12 +24,14 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
+from novelview.atomic import replace_folder
 from novelview.errors import NovelviewError
 from novelview.models.mirror import MirrorAveraged, split_spec
 from novelview.models.registry import MODELS, build_model
 
 SHIPPED = Path(__file__).resolve().parent.parent / "weights"
 FORMAT = "novelview-model-1"
+EXPORT_FILES = frozenset({"config.json", "model.safetensors", "training.json"})  # what save_model writes
 CONFIG_LIMIT = 1 << 20  # bytes; a model's config.json is under 2 KiB: a bigger one is not ours, so not read
 
 
@@ -45,17 +52,21 @@ def remake_hint(folder: Path) -> str:
             f"--out {folder}`), or train again")
 
 
-def save_model(model, folder: str | Path, extra: dict | None = None) -> Path:
-    """Write ``config.json`` and ``model.safetensors`` into ``folder`` (created if needed)."""
+def save_model(model, folder: str | Path, extra: dict | None = None, training: dict | None = None) -> Path:
+    """Write ``config.json`` and ``model.safetensors`` into ``folder`` (created if needed), and
+    ``training.json`` when ``training`` (settings only training reads, such as loss weights) is given.
+    The folder is written whole beside ``folder`` and swapped in (``novelview.atomic.replace_folder``):
+    a kill or a full disk leaves an existing export as it was, never new weights under an old config."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     config = {"format": FORMAT, "model": model.model_name, "options": model.config, **(extra or {})}
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = folder / "model.safetensors.tmp"
-    save_file(state, str(tmp))
-    tmp.replace(folder / "model.safetensors")
-    (folder / "model.safetensors").chmod(0o644)  # safetensors writes 0600; shipped weights must be readable
-    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    needed = sum(v.numel() * v.element_size() for v in state.values())
+    with replace_folder(folder, needed, owned=EXPORT_FILES) as new:
+        save_file(state, str(new / "model.safetensors"))
+        (new / "model.safetensors").chmod(0o644)  # safetensors writes 0600; shipped weights must be readable
+        (new / "config.json").write_text(json.dumps(config, indent=2))
+        if training is not None:
+            (new / "training.json").write_text(json.dumps(training, indent=2))
     return folder
 
 

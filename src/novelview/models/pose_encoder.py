@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
+from novelview.config.options import option
 from novelview.models.base import ViewSynthesisModel
 from novelview.models.layers import down, up, xavier_init
-from novelview.models.poses import OneHotAzimuth, build_pose
+from novelview.models.poses import build_pose, pose_names
 from novelview.models.registry import register
 
 
@@ -15,14 +18,22 @@ class OneHotGridModel(ViewSynthesisModel):
     """The original models' pose: a one-hot of the relative azimuth on the data set's grid (the
     pose encoder may take the continuous pose instead, with ``pose: continuous``)."""
 
-    takes_pose_option = False
+    fixed_pose = "onehot"
 
-    @classmethod
-    def geometry_options(cls, geometry, options: dict) -> dict:
-        options = super().geometry_options(geometry, {**options, "pose": options.get("pose", "onehot")})
-        if not cls.takes_pose_option:
-            options.pop("pose")
-        return options
+
+@dataclass(frozen=True)
+class PoseEncoderOptions:
+    encoder_channels: tuple[int, ...] = option((32, 48, 64, 92), "encoder conv channels (each halves the size)",
+                                               minimum=1)
+    decoder_channels: tuple[int, ...] = option((64, 32, 16), "decoder deconv channels, one fewer than the encoder's",
+                                               minimum=1)
+    kernel: int = option(3, "convolution kernel size", minimum=1)
+    encoder_batch_norm: bool = option(True, "batch norm after each encoder layer but the last")
+    decoder_batch_norm: bool = option(False, "batch norm after each decoder layer but the last")
+    image_size: int = option(64, "image side in pixels", from_data=True, minimum=1)
+    num_rotations: int = option(36, "azimuth steps in a full turn, for the one-hot pose", from_data=True, minimum=1)
+    elevation_range: tuple[float, float] = option((0.0, 0.0), "elevations trained at, degrees", from_data=True)
+    pose: str = option("onehot", "pose encoding", choices=pose_names)
 
 
 @register("pose_encoder")
@@ -35,18 +46,14 @@ class PoseEncoder(OneHotGridModel):
     ``pose: continuous`` broadcasts the 4-number continuous pose instead of the one-hot.
     """
 
-    takes_pose_option = True
+    Options = PoseEncoderOptions
 
-    def __init__(self, encoder_channels=(32, 48, 64, 92), decoder_channels=(64, 32, 16), kernel: int = 3,
-                 encoder_batch_norm: bool = True, decoder_batch_norm: bool = False, image_size: int = 64,
-                 num_rotations: int = 36, elevation_range=(0.0, 0.0), pose: str = "onehot"):
+    def __init__(self, options: PoseEncoderOptions | None = None, **kwargs):
         super().__init__()
-        self.config = dict(encoder_channels=list(encoder_channels), decoder_channels=list(decoder_channels),
-                           kernel=kernel, encoder_batch_norm=encoder_batch_norm,
-                           decoder_batch_norm=decoder_batch_norm, image_size=image_size,
-                           num_rotations=num_rotations, elevation_range=list(elevation_range), pose=pose)
-        self.pose = (OneHotAzimuth(num_rotations, elevation_range=elevation_range) if pose == "onehot"
-                     else build_pose(pose, elevation_range=elevation_range))
+        o = self.take_options(options, kwargs)
+        encoder_channels, decoder_channels, kernel = o.encoder_channels, o.decoder_channels, o.kernel
+        image_size, encoder_batch_norm, decoder_batch_norm = o.image_size, o.encoder_batch_norm, o.decoder_batch_norm
+        self.pose = build_pose(o.pose, self.config, elevation_range=o.elevation_range)
         if image_size % (2 ** len(encoder_channels)) or len(decoder_channels) + 1 != len(encoder_channels):
             raise ValueError("image_size must be divisible by 2**len(encoder_channels), and the decoder "
                              "needs one layer fewer than the encoder (its last layer makes the 3 colours)")

@@ -7,9 +7,12 @@ Training (losses, update ratio, skipping) lives in ``novelview.objectives.origin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
+from novelview.config.options import option
 from novelview.models.layers import xavier_init
 from novelview.models.pose_encoder import OneHotGridModel, PoseEncoder
 from novelview.models.registry import register
@@ -36,23 +39,34 @@ class Discriminator(nn.Module):
         return self.head(features).squeeze(1), features
 
 
+@dataclass(frozen=True)
+class PoseGANOptions:
+    encoder_channels: tuple[int, ...] = option((32, 48, 64, 92), "generator encoder channels", minimum=1)
+    decoder_channels: tuple[int, ...] = option((64, 32, 16), "generator decoder channels", minimum=1)
+    kernel: int = option(3, "generator kernel size", minimum=1)
+    image_size: int = option(64, "image side in pixels", from_data=True, minimum=1)
+    num_rotations: int = option(36, "azimuth steps in a full turn", from_data=True, minimum=1)
+    disc_channels: tuple[int, int, int] = option((16, 32, 64), "discriminator conv channels", minimum=1)
+    disc_kernel: int = option(5, "discriminator kernel size", minimum=1)
+    disc_dropout: float = option(0.5, "discriminator dropout", minimum=0.0)
+    elevation_range: tuple[float, float] = option((0.0, 0.0), "elevations trained at, degrees", from_data=True)
+
+
 @register("pose_gan")
 class PoseGAN(OneHotGridModel):
     """Generator (used by ``predict``) plus discriminator (used only in training)."""
 
-    def __init__(self, encoder_channels=(32, 48, 64, 92), decoder_channels=(64, 32, 16), kernel: int = 3,
-                 image_size: int = 64, num_rotations: int = 36, disc_channels=(16, 32, 64),
-                 disc_kernel: int = 5, disc_dropout: float = 0.5, elevation_range=(0.0, 0.0)):
+    Options = PoseGANOptions
+
+    def __init__(self, options: PoseGANOptions | None = None, **kwargs):
         super().__init__()
-        self.config = dict(encoder_channels=list(encoder_channels), decoder_channels=list(decoder_channels),
-                           kernel=kernel, image_size=image_size, num_rotations=num_rotations,
-                           disc_channels=list(disc_channels), disc_kernel=disc_kernel, disc_dropout=disc_dropout,
-                           elevation_range=list(elevation_range))
-        self.generator = PoseEncoder(encoder_channels, decoder_channels, kernel, encoder_batch_norm=True,
-                                     decoder_batch_norm=True, image_size=image_size, num_rotations=num_rotations,
-                                     elevation_range=elevation_range)
+        o = self.take_options(options, kwargs)
+        self.generator = PoseEncoder(encoder_channels=o.encoder_channels, decoder_channels=o.decoder_channels,
+                                     kernel=o.kernel, encoder_batch_norm=True, decoder_batch_norm=True,
+                                     image_size=o.image_size, num_rotations=o.num_rotations,
+                                     elevation_range=o.elevation_range)
         self.pose = self.generator.pose
-        self.discriminator = Discriminator(disc_channels, disc_kernel, disc_dropout, image_size)
+        self.discriminator = Discriminator(o.disc_channels, o.disc_kernel, o.disc_dropout, o.image_size)
 
     def forward(self, source: torch.Tensor, pose: torch.Tensor) -> dict:
         return self.generator(source, pose)

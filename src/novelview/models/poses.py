@@ -2,7 +2,9 @@
 
 Batches carry poses as geometry (source and target azimuth and elevation in degrees); each model
 owns an encoding that turns them into the vector its network reads, and that says which poses
-it accepts. A new encoding is a new class here with ``@register_pose``.
+it accepts. A new encoding is a new class here with ``@register_pose``; its options (read from
+the model's options by name) are declared once in its ``Options`` dataclass, and what the data
+set decides for it in ``geometry_options``.
 
 - ``onehot``: the original's one-hot of the relative azimuth on a grid of ``num_rotations``
   steps; source and target at one elevation, within the elevations the model saw. A model may
@@ -13,10 +15,13 @@ it accepts. A new encoding is a new class here with ``@register_pose``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 
 import torch
 
+from novelview.config.options import option
 from novelview.errors import NovelviewError
 from novelview.registries import registrar
 
@@ -44,8 +49,22 @@ class PoseEncoding:
     name = "base"
     size: int
 
+    @dataclass(frozen=True)
+    class Options:
+        """The encoding's own options, taken by name from the model's options (none here)."""
+
     def __init__(self, elevation_range=(0.0, 0.0)):
         self.elevation_range = (float(elevation_range[0]), float(elevation_range[1]))
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls.Options)]
+
+    @classmethod
+    def geometry_options(cls, model_name: str, geometry, options: dict) -> dict:
+        """The model's ``options`` with what the data set decides for this encoding filled in
+        (``novelview.models.base.derive_options``); nothing by default."""
+        return options
 
     def encode(self, rotation_deg: torch.Tensor, source_elevation: torch.Tensor,
                target_elevation: torch.Tensor) -> torch.Tensor:  # pragma: no cover
@@ -86,6 +105,20 @@ class PoseEncoding:
 @register_pose("onehot")
 class OneHotAzimuth(PoseEncoding):
     """One-hot of the relative azimuth on the grid; an optional subset of ``rotations`` (indices)."""
+
+    @dataclass(frozen=True)
+    class Options:
+        num_rotations: int = option(36, "azimuth steps in a full turn, for the one-hot pose", from_data=True,
+                                    minimum=1)
+
+    @classmethod
+    def geometry_options(cls, model_name: str, geometry, options: dict) -> dict:
+        from novelview.models.base import derive_options
+
+        if geometry.jittered:
+            raise NovelviewError(f"{model_name} with a one-hot pose takes rotations on an azimuth grid, but "
+                                 "the data set was rendered with --azimuth-jitter: use pose: continuous")
+        return derive_options(model_name, options, num_rotations=geometry.num_azimuths)
 
     def __init__(self, num_rotations: int = 36, rotations: list[int] | None = None, elevation_range=(0.0, 0.0)):
         super().__init__(elevation_range)
@@ -133,7 +166,19 @@ class ContinuousPose(PoseEncoding):
                             target_elevation.float() * scale], dim=1)
 
 
-def build_pose(name: str, **options) -> PoseEncoding:
+def pose_names() -> list[str]:
+    return sorted(POSE_ENCODINGS)
+
+
+def pose_class(name: str) -> type:
     if name not in POSE_ENCODINGS:
         raise NovelviewError(f"unknown pose encoding {name!r}: choose from {', '.join(sorted(POSE_ENCODINGS))}")
-    return POSE_ENCODINGS[name](**options)
+    return POSE_ENCODINGS[name]
+
+
+def build_pose(name: str, model_options: dict | None = None, **options) -> PoseEncoding:
+    """The encoding ``name``; its declared options are taken from ``model_options`` by name
+    (a model's options hold them flat, e.g. ``num_rotations``), then from ``options``."""
+    cls = pose_class(name)
+    taken = {k: model_options[k] for k in cls.option_names() if k in (model_options or {})}
+    return cls(**taken, **options)

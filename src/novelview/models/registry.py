@@ -17,6 +17,8 @@ def build_model(name: str, **kwargs):
         raise NovelviewError(f"unknown model {name!r}: choose from {', '.join(sorted(MODELS))}")
     cls = MODELS[name]
     try:
+        # A family's declared Options refuse unknown or mistyped keys (a NovelviewError); its
+        # constructor refuses values it cannot use together (a ValueError).
         return cls(**kwargs)
-    except (TypeError, ValueError) as exc:  # unknown option names, or values the model cannot use
+    except (TypeError, ValueError, NovelviewError) as exc:
         raise NovelviewError(f"bad options for model {name!r}: {exc}") from None

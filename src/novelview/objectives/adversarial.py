@@ -13,10 +13,13 @@ rule (``skip_threshold``; null turns it off), the G:D ratio (``g_steps_per_d``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from novelview.config.options import option
 from novelview.objectives.base import Objective, adam, step_decay
 from novelview.objectives.registry import register_objective
 
@@ -45,22 +48,26 @@ class PoseDiscriminator(nn.Module):
         return self.head(x.flatten(1)).squeeze(1), features
 
 
+@dataclass(frozen=True)
+class AdversarialOptions:
+    l1_weight: float = option(1.0, "weight of the image L1", minimum=0.0)
+    adversarial_weight: float = option(0.01, "weight of the non-saturating GAN loss", minimum=0.0)
+    feature_matching_weight: float = option(0.1, "weight of the L1 between D's features of output and target",
+                                            minimum=0.0)
+    pose_negative_weight: float = option(0.5, "weight of D's wrong-pose negatives", minimum=0.0)
+    identity_negative_weight: float = option(0.5, "weight of D's wrong-object negatives", minimum=0.0)
+    lr_d: float = option(1.0e-4, "discriminator learning rate", minimum=0.0, exclusive=True)
+    betas_d: tuple[float, float] = option((0.5, 0.999), "discriminator Adam betas", minimum=0.0)
+    g_steps_per_d: int = option(1, "generator steps per discriminator step", minimum=1)
+    skip_threshold: float | None = option(None, "skip D while its real and fake losses are both below this")
+    real_label_range: tuple[float, float] = option((0.9, 1.0), "soft real labels drawn from this range")
+    width: float = option(1.0, "channel multiplier of the discriminator", minimum=0.0, exclusive=True)
+    dropout: float = option(0.0, "discriminator dropout", minimum=0.0)
+
+
 @register_objective("adversarial")
 class PoseAwareAdversarial(Objective):
-    OPTIONS = {
-        "l1_weight": 1.0,
-        "adversarial_weight": 0.01,
-        "feature_matching_weight": 0.1,
-        "pose_negative_weight": 0.5,
-        "identity_negative_weight": 0.5,
-        "lr_d": 1.0e-4,
-        "betas_d": [0.5, 0.999],
-        "g_steps_per_d": 1,
-        "skip_threshold": None,
-        "real_label_range": [0.9, 1.0],
-        "width": 1.0,
-        "dropout": 0.0,
-    }
+    Options = AdversarialOptions
     needs = frozenset({"negatives"})
 
     def __init__(self, model, options: dict, optim: dict):

@@ -29,10 +29,12 @@ def as_list(value) -> list:
 
 
 class Objective(nn.Module):
-    """Base class: ``OPTIONS`` (typed defaults), ``needs`` (batch extras such as ``negatives``),
+    """Base class: ``Options`` (a frozen dataclass of ``novelview.config.options.option`` fields;
+    the objective reads them as the dict ``self.options``), ``needs`` (batch extras such as ``negatives``),
     ``configure_optimizers(model, optim)`` and ``training_step(ctx, model, batch) -> logs``."""
 
     objective_name = "base"
+    Options = None  # the objective's options dataclass (an ``OPTIONS`` dict of defaults also works)
     OPTIONS: dict = {}
     needs: frozenset = frozenset()
     # The validation metric that picks the best checkpoint (what is exported), and its direction;
@@ -56,7 +58,40 @@ class Objective(nn.Module):
         optimizer = as_list(ctx.optimizers())[index]
         optimizer.zero_grad(set_to_none=True)
         ctx.manual_backward(loss)
-        if clip:
+        scaler = grad_scaler(ctx)
+        if clip and scaler is None:
             torch.nn.utils.clip_grad_norm_(list(parameters), clip, foreach=True)
+        elif clip:
+            # Under a GradScaler (16-mixed) the gradients are still multiplied by the loss scale here:
+            # the clip waits for ``clip_pending``, which the step calls once they are unscaled.
+            self._pending_clip = (list(parameters), clip, scaler)
         optimizer.step()
+        if getattr(self, "_pending_clip", None) is not None:
+            raise RuntimeError("the optimiser stepped without clipping: the Lightning module must call "
+                               "objective.clip_pending(optimizer) in on_before_optimizer_step")
         as_list(ctx.lr_schedulers())[index].step()
+
+    def clip_pending(self, optimizer) -> None:
+        """Clip the gradients ``update`` left to clip, in their true units (called by the Lightning
+        module's ``on_before_optimizer_step``)."""
+        pending, self._pending_clip = getattr(self, "_pending_clip", None), None
+        if pending is not None:
+            parameters, clip, scaler = pending
+            clip_unscaled(optimizer, parameters, clip, scaler)
+
+
+def grad_scaler(ctx):
+    """The GradScaler of the trainer running ``ctx`` (16-mixed on a GPU), or None."""
+    plugin = getattr(getattr(ctx, "_trainer", None), "precision_plugin", None)
+    return getattr(plugin, "scaler", None)
+
+
+def clip_unscaled(optimizer, parameters, max_norm: float, scaler) -> torch.Tensor:
+    """Clip the global gradient norm to ``max_norm`` in true units, before ``scaler.step``.
+
+    Lightning's 16-mixed step unscales an optimiser's gradients before ``on_before_optimizer_step``,
+    except for optimisers that unscale inside their own step (fused Adam, on a GPU): those are
+    unscaled here, which their step then sees (the scaler passes them no scale)."""
+    if scaler is not None and getattr(optimizer, "_step_supports_amp_scaling", False):
+        scaler.unscale_(optimizer)
+    return torch.nn.utils.clip_grad_norm_(parameters, max_norm, foreach=True)

@@ -3,15 +3,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch.nn.functional as F
 
+from novelview.config.options import option
 from novelview.objectives.base import Objective, adam, step_decay
 from novelview.objectives.registry import register_objective
 
 
+@dataclass(frozen=True)
+class L1Options:
+    l1_weight: float = option(1.0, "weight of the image L1", minimum=0.0)
+
+
 @register_objective("l1")
 class L1Objective(Objective):
-    OPTIONS = {"l1_weight": 1.0}
+    Options = L1Options
 
     def configure_optimizers(self, model):
         optimizer = adam(model.parameters(), self.optim["lr"], self.optim["betas"])

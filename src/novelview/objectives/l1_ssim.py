@@ -13,10 +13,13 @@ The term is logged weighted, as the model families log theirs (``train/ssim_loss
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
+from novelview.config.options import option
 from novelview.metrics.image import ssim_luma_masked
-from novelview.objectives.l1 import L1Objective
+from novelview.objectives.l1 import L1Objective, L1Options
 from novelview.objectives.registry import register_objective
 
 
@@ -29,9 +32,14 @@ def masked_ssim_loss(image: torch.Tensor, target: torch.Tensor, target_alpha: to
     return (1.0 - value[defined]).mean()
 
 
+@dataclass(frozen=True)
+class L1SSIMOptions(L1Options):
+    ssim_weight: float = option(0.3, "weight of 1 - masked luma SSIM", minimum=0.0)
+
+
 @register_objective("l1_ssim")
 class L1SSIMObjective(L1Objective):
-    OPTIONS = {**L1Objective.OPTIONS, "ssim_weight": 0.3}
+    Options = L1SSIMOptions
 
     def image_terms(self, image, batch: dict) -> dict:
         loss = masked_ssim_loss(image, batch["target"], batch["target_alpha"])

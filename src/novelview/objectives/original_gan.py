@@ -10,25 +10,31 @@ images on the generator's [-1, 1] scale.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
+from novelview.config.options import option
 from novelview.errors import NovelviewError
 from novelview.objectives.base import Objective, adam, step_decay
 from novelview.objectives.registry import register_objective
 
 
+@dataclass(frozen=True)
+class OriginalGANOptions:
+    alpha: float = option(1.0, "weight of the image L1", minimum=0.0)
+    beta: float = option(0.2, "weight of the adversarial term", minimum=0.0)
+    lr_d: float = option(5.0e-5, "discriminator learning rate", minimum=0.0, exclusive=True)
+    g_steps_per_d: int = option(5, "generator steps per discriminator step", minimum=1)
+    skip_threshold: float = option(0.2, "skip D while its real and fake losses are both below this")
+    real_label_range: tuple[float, float] = option((0.8, 1.2), "soft real labels drawn from this range")
+    feature_matching: bool = option(True, "adversarial term as feature matching on D's middle activation")
+
+
 @register_objective("original_gan")
 class OriginalGAN(Objective):
-    OPTIONS = {
-        "alpha": 1.0,  # L1 weight
-        "beta": 0.2,  # adversarial weight
-        "lr_d": 5.0e-5,
-        "g_steps_per_d": 5,
-        "skip_threshold": 0.2,
-        "real_label_range": [0.8, 1.2],
-        "feature_matching": True,
-    }
+    Options = OriginalGANOptions
 
     def __init__(self, model, options: dict, optim: dict):
         super().__init__(model, options, optim)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from novelview.atomic import save_image
 from novelview.errors import NovelviewError
 from novelview.images import composite_on_white
 from novelview.photo.cutout import cut_out, mask_warnings
@@ -112,5 +113,5 @@ def save_prepared(prepared: PreparedPhoto, out: Path, stem: str) -> Path:
     """Write the model's input beside the outputs: ``stem``_input.png."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stem}_input.png"
-    Image.fromarray(prepared.image).save(path)
+    save_image(Image.fromarray(prepared.image), path)
     return path

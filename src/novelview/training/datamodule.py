@@ -94,9 +94,10 @@ class PairDataModule(L.LightningDataModule):
     def train_dataloader(self):
         d = self.config["data"]
         rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer is not None else (0, 1)
-        # k batches per loader item: the same pairs in the same order as k items of one batch each.
-        per_item = d["batch_size"] * self.config["trainer"]["steps_per_fetch"]
-        self.sampler = PassSampler(len(self.table), per_item, self.config["seed"], rank, world)
+        # k batches per loader item: the same pairs in the same order as k items of one batch each
+        # (and, under DDP, each step's batches of all ranks together are one process's batch).
+        self.sampler = PassSampler(len(self.table), d["batch_size"], self.config["seed"], rank, world,
+                                   self.config["trainer"]["steps_per_fetch"])
         if self._resume_at is not None:
             self.sampler.resume(*self._resume_at)
         files = None if self.resident else FileViews(self.store.views)

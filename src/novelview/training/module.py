@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from lightning.pytorch.loggers import TensorBoardLogger
 from PIL import Image
 
-from novelview.images import make_grid, to_uint8
+from novelview.atomic import save_image
+from novelview.images import make_grid, to_uint8, visual_to_uint8
 from novelview.metrics.image import ssim_luma_masked
 from novelview.metrics.registry import finite_mean
 from novelview.models import build_model
@@ -100,6 +101,10 @@ class SynthesisModule(L.LightningModule):
             if progress in logs:
                 self.log(f"train/{progress}_epoch", logs[progress], on_step=False, on_epoch=True, batch_size=size)
 
+    def on_before_optimizer_step(self, optimizer) -> None:
+        # Under 16-mixed, the first point where the gradients are unscaled: the objective clips here.
+        self.objective.clip_pending(optimizer)
+
     # The objectives draw soft labels and dropout masks from torch's generators: keep their state in
     # the checkpoint so that a resumed run draws what an uninterrupted one would have.
     def on_save_checkpoint(self, checkpoint: dict) -> None:
@@ -136,11 +141,13 @@ class SynthesisModule(L.LightningModule):
             return
         b = self.sample_batch
         with torch.no_grad():
-            output = self.run_model(b)["image"]
-        grid = make_grid([list(to_uint8(t)) for t in (b["source"], b["target"], output)])
+            outputs = self.run_model(b)
+        rows = [list(to_uint8(t)) for t in (b["source"], b["target"], outputs["image"])]
+        rows += [list(visual_to_uint8(outputs[name])) for name in self.model.visuals if name in outputs]
+        grid = make_grid(rows)
         folder = Path(self.trainer.default_root_dir) / "samples"
         folder.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(grid).save(folder / f"step_{self.global_step:07d}.png")
+        save_image(Image.fromarray(grid), folder / f"step_{self.global_step:07d}.png")
         for logger in self.loggers:
             if isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image("samples", grid, self.global_step, dataformats="HWC")

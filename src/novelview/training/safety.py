@@ -17,6 +17,7 @@ from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from novelview.atomic import atomic_file
 from novelview.errors import NovelviewError
 
 
@@ -52,15 +53,24 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as handle:
+        # novelview.atomic syncs and renames the file (and its folder); a full disk is one line.
+        with atomic_file(path, _tensor_bytes(checkpoint), path.with_name(f".{path.name}.tmp")) as tmp, \
+                open(tmp, "wb") as handle:
             torch.save(checkpoint, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
 
     def load_checkpoint(self, path, map_location=None, weights_only=None) -> dict:
         return load_checkpoint_safely(path, map_location or "cpu")
+
+
+def _tensor_bytes(value) -> int:
+    """The bytes of the tensors in a checkpoint: what its file needs, near enough, for a full-disk message."""
+    if torch.is_tensor(value):
+        return value.numel() * value.element_size()
+    if isinstance(value, dict):
+        return sum(_tensor_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in value)
+    return 0
 
 
 class _AppendingWriter(ExperimentWriter):

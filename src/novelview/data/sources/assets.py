@@ -9,12 +9,20 @@ the MTL and the mesh. Every file that cannot be found is remembered with the pat
 The data root is the folder the user named, as named: paths are made absolute without following
 links (``absolute``), so a model folder that is a link to elsewhere still lies inside the root and
 its ``../images/`` with it, while a path that climbs out of the named root is still refused.
+
+Nothing read here may take unbounded memory: a file or zip member over ``MAX_FILE_BYTES`` (by
+its declared size, or by what it really inflates to, read in chunks) is refused with ``TooLarge``
+before it is held whole. A texture that cannot be used (Pillow cannot identify it, or it has more
+pixels than Pillow opens safely) is left out with a notice naming it and why, in ``problems``.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import posixpath
+import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -22,6 +30,36 @@ import trimesh
 from PIL import Image
 
 TEXTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif", ".tif", ".tiff", ".webp")
+MAX_FILE_BYTES = 512 * 2**20  # no mesh, material or texture of a real library comes near this
+READ_CHUNK = 2**20
+
+
+class TooLarge(ValueError):
+    """A file or archive member over MAX_FILE_BYTES: the reason a model is skipped."""
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.0f} MiB"
+
+
+def _refuse_size(where: str, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise TooLarge(f"{where} inflates to {_mib(size)}, over the {_mib(MAX_FILE_BYTES)} novelview reads of one file "
+                       f"(a zip bomb or a broken archive); left out")
+
+
+def read_member(archive: zipfile.ZipFile, member: str, label: str) -> bytes:
+    """A zip member's bytes, refused (TooLarge) when its declared or actual size is over the limit:
+    read a chunk at a time, so a member whose header lies is stopped at the limit, not in memory."""
+    where = f"{label}/{member.lstrip('/')}"
+    _refuse_size(where, archive.getinfo(member).file_size)
+    chunks, total = [], 0
+    with archive.open(member) as stream:
+        while chunk := stream.read(READ_CHUNK):
+            total += len(chunk)
+            _refuse_size(where, total)
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def absolute(path: str | Path) -> Path:
@@ -44,7 +82,10 @@ class FolderFiles:
 
     def read(self, name: str) -> bytes | None:
         path = self.root / name
-        return path.read_bytes() if path.is_file() else None
+        if not path.is_file():
+            return None
+        _refuse_size(str(path), path.stat().st_size)
+        return path.read_bytes()
 
 
 class ZipFiles:
@@ -56,7 +97,7 @@ class ZipFiles:
 
     def read(self, name: str) -> bytes | None:
         member = self.members.get(name)
-        return None if member is None else self.archive.read(member)
+        return None if member is None else read_member(self.archive, member, self.label)
 
 
 def inside(folder: str, name: str) -> str | None:
@@ -75,8 +116,17 @@ class AssetResolver(trimesh.resolvers.Resolver):
         self.file_name = posixpath.basename(mesh_name)
         self.material_dirs: list[str] = []
         self.missing: list[tuple[str, str]] = []
+        self.problems: list[tuple[str, str]] = []  # (kind, message) of files found but left out
 
     def get(self, name: str) -> bytes:
+        try:
+            return self._get(name)
+        except TooLarge as exc:  # a material or texture too large to read: left out, said, the mesh goes on
+            kind = "unreadable texture" if name.lower().strip().endswith(TEXTURE_SUFFIXES) else "unreadable file"
+            self.problems.append((kind, f"{exc}; using the material colour" if kind == "unreadable texture" else str(exc)))
+            raise FileNotFoundError(name) from None
+
+    def _get(self, name: str) -> bytes:
         name = _strip_map_options(name.strip())
         if name.lower().endswith(".mtl"):
             found = self._find([inside(self.mesh_dir, name)], "missing material file", name)
@@ -87,7 +137,14 @@ class AssetResolver(trimesh.resolvers.Resolver):
         as_written = [] if _is_absolute(name) else [inside(dirs[0], name)]
         candidates = as_written + [inside(folder, base) for folder in dirs]
         kind = "missing texture" if name.lower().endswith(TEXTURE_SUFFIXES) else "missing file"
-        return self.files.read(self._find(candidates, kind, name))
+        found = self._find(candidates, kind, name)
+        data = self.files.read(found)
+        problem = texture_problem(data) if kind == "missing texture" else None
+        if problem:  # trimesh would drop it without a word: say which and why
+            self.problems.append(("unreadable texture", f"texture {self.files.label}/{found} {problem}; "
+                                                        "using the material colour"))
+            raise FileNotFoundError(found)
+        return data
 
     def _find(self, candidates: list[str | None], kind: str, name: str) -> str:
         for candidate in candidates:
@@ -108,6 +165,28 @@ class AssetResolver(trimesh.resolvers.Resolver):
 
     def keys(self):
         return iter(())
+
+
+def texture_problem(data: bytes) -> str | None:
+    """Why Pillow cannot use these image bytes (None when it can): it cannot tell the format, or
+    the image has more pixels than Pillow opens safely (a 15000x15000 PNG is 900 MB decoded).
+    Only the header is read."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow says the size in its message
+        size = f"has {int(pixels.group(1)):,} pixels, " if pixels else "has "
+        return f"{size}more pixels than Pillow opens safely ({Image.MAX_IMAGE_PIXELS:,})"
+    except Image.UnidentifiedImageError:
+        return "cannot be decoded (not an image format Pillow knows: damaged, or not an image)"
+    except Exception as exc:  # PIL raises many types for damaged image headers
+        return f"cannot be decoded ({type(exc).__name__}: {str(exc)[:120]})"
+    if width * height > Image.MAX_IMAGE_PIXELS:
+        return f"is {width}x{height}, more pixels than Pillow opens safely ({Image.MAX_IMAGE_PIXELS:,})"
+    return None
 
 
 def _is_absolute(name: str) -> bool:

@@ -46,6 +46,7 @@ def load_mesh(files, mesh_name: str, texture_side: int | None = None) -> LoadedM
         raise ValueError(f"unreadable mesh: {type(exc).__name__}: {exc}".strip()) from None
     notices = [(kind, f"{mesh_name}: {kind.removeprefix('missing ')} {path} not found"
                 + ("; using the material colour" if kind == "missing texture" else "")) for kind, path in resolver.missing]
+    notices += resolver.problems  # found but unusable (undecodable, too large): named, not dropped silently
     try:
         notices += _shrink_textures(scene, texture_side, mesh_name)
         meshes = [m for m in scene.dump() if isinstance(m, trimesh.Trimesh) and len(m.faces)]

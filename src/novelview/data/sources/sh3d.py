@@ -10,8 +10,12 @@ windows and staircases (see sh3d_selection). With terms, a model's category is t
 matched; otherwise its catalogue category. Each piece is turned by its catalogue ``modelRotation``
 and scaled to its catalogue size (width along x, height along y, depth along z), as Sweet Home 3D
 shows it: upright, front towards +z. Nothing is extracted to disk. In a folder, a library that
-cannot be read is left out and its reason kept in ``Sh3dSource.unreadable`` (``render --list``
-prints it); a single file that cannot be read is an error.
+cannot be read is left out and its reason kept in ``Sh3dSource.unreadable``; a selected piece the
+catalogue gives no ``model#N`` is left out with its reason in ``Sh3dSource.left_out`` (``render``,
+``--list`` and ``--check`` print both); a single file that cannot be read is an error. A
+``modelRotation`` that is no rotation (malformed, stretching, or a reflection that would mirror
+the piece) is not applied: the piece is kept unrotated, as its file has it, and says why in
+``--list`` and in its render notes (meta.json), so ``--check`` and ``--orientation`` can fix it.
 """
 
 from __future__ import annotations
@@ -73,13 +77,14 @@ def open_library(path: Path):
 class Sh3dSource:
     def __init__(self) -> None:
         self.unreadable: dict[str, str] = {}  # library file -> why the last listing left it out
+        self.left_out: dict[str, str] = {}  # piece ("Library.sh3f piece #N") -> why the last listing left it out
 
     def list(self, location: str, selection: str, models: int | None, seed: int) -> list[ModelRef]:
         objects = is_objects(selection)
         terms = [] if objects else parse_selection(selection)
         files = library_files(location, whole_library=objects)
         refs, seen, models_seen, categories = [], Counter(), set(), set()
-        self.unreadable = {}
+        self.unreadable, self.left_out = {}, {}
         for path in files:
             try:
                 library, members = open_library(path)
@@ -94,7 +99,12 @@ class Sh3dSource:
                     category = None if not_an_object(piece) else piece.get("category") or "uncategorised"
                 else:
                     category = matching_term(piece, terms) if terms else piece.get("category", "uncategorised")
-                if category is None or not piece.get("model"):
+                if category is None:
+                    continue
+                if not piece.get("model"):  # selected, but nothing to draw: say so rather than drop it
+                    label = f"{path.name} piece #{piece['number']} ({piece.get('name') or piece['id']})"
+                    self.left_out[label] = (f"the catalogue gives it no model#{piece['number']} (the OBJ to draw); "
+                                            "add that line to the library's catalogue to take it")
                     continue
                 member = piece["model"].lstrip("/")
                 if objects:  # the same model file offered twice is one model
@@ -107,11 +117,18 @@ class Sh3dSource:
                 seen[model_id] += 1
                 if seen[model_id] > 1:  # catalogues may repeat an id; keep every piece, apart
                     model_id += f"-{seen[model_id]}"
+                rotation, problem = _rotation_and_problem(piece)
+                info = _attribution(library, piece)
+                if problem:
+                    info["model_rotation_problem"] = problem
                 refs.append(ModelRef(model_id, category, member, archive=str(path),
-                                     base_rotation=_rotation_or_none(piece), info=_attribution(library, piece), source="sh3d"))
+                                     base_rotation=rotation, info=info, source="sh3d"))
         if not refs:
             if self.unreadable:
                 raise NovelviewError("no Sweet Home 3D library could be read: " + next(iter(self.unreadable.values())))
+            if self.left_out:
+                label, reason = next(iter(self.left_out.items()))
+                raise NovelviewError(f"every piece selected was left out, e.g. {label}: {reason}")
             raise NovelviewError(f"no furniture matches {selection!r}: try objects, a word of a name or a catalogue "
                                  f"category ({', '.join(sorted(categories))}); `novelview render --source sh3d: "
                                  "--list` lists every piece")
@@ -126,17 +143,22 @@ class Sh3dSource:
             raise ValueError(f"unreadable zip member {ref.path}: {type(exc).__name__}: {exc}") from None
         if ref.base_rotation is not None:
             loaded.surface.vertices = loaded.surface.vertices @ np.asarray(ref.base_rotation).reshape(3, 3).T
+        if ref.info.get("model_rotation_problem"):  # recorded in the render notes, so meta.json says it
+            loaded.notices.append(("modelRotation not applied", f"{ref.model_id}: {ref.info['model_rotation_problem']}"))
         size_cm = ref.info.get("size_cm")
         if size_cm:
             loaded.surface.vertices = _scaled_to(loaded.surface.vertices, size_cm)
         return loaded
 
 
-def _rotation_or_none(piece: dict) -> tuple[float, ...] | None:
+def _rotation_and_problem(piece: dict) -> tuple[tuple[float, ...] | None, str | None]:
+    """(the modelRotation, None), or (None, why it is not applied) for one that is not a rotation:
+    the piece is then kept as its file has it, never mirrored or stretched."""
     try:
-        return model_rotation(piece)
-    except ValueError:
-        return None  # a malformed rotation: the model is shown as its file has it
+        return model_rotation(piece), None
+    except ValueError as exc:
+        return None, (f"{exc} (modelRotation#{piece['number']}); kept unrotated, as its file has it: check it with "
+                      "render --check and turn it with --orientation")
 
 
 def _attribution(library, piece: dict) -> dict:

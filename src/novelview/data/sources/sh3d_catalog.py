@@ -18,6 +18,10 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from novelview.data.sources.assets import read_member
+
 CATALOG = "PluginFurnitureCatalog.properties"
 APPLICATION_CATALOG = "DefaultFurnitureCatalog.properties"  # in the jar, under com/eteks/sweethome3d/io/
 APPLICATION_LICENCE = ("GPL-2.0-or-later", "https://www.gnu.org/licenses/old-licenses/gpl-2.0.html",
@@ -33,6 +37,7 @@ LICENCES = (  # (marker in LICENSE.TXT or the catalogue, SPDX-like id, URL); the
     ("attribution 3.0", "CC-BY-3.0", "https://creativecommons.org/licenses/by/3.0/"),
 )
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+ROTATION_TOLERANCE = 1e-3  # catalogues write 0.7071068 for cos 45: that much rounding is a rotation
 
 
 @dataclass
@@ -94,12 +99,13 @@ def read_library(path: str, archive: zipfile.ZipFile) -> Library:
     member = catalogue_member(members)
     if member is None:
         raise KeyError(f"no {CATALOG} or {APPLICATION_CATALOG}")
-    catalog = parse_properties(archive.read(member).decode("latin-1"))
+    catalog = parse_properties(read_member(archive, member, path).decode("latin-1"))
     notice = catalog.get("license", "")
     if member.rsplit("/", 1)[-1] == APPLICATION_CATALOG:
         licence, url, notice = APPLICATION_LICENCE
     else:
-        licence_text = archive.read(members["LICENSE.TXT"]).decode("utf-8", "replace") if "LICENSE.TXT" in members else ""
+        licence_text = (read_member(archive, members["LICENSE.TXT"], path).decode("utf-8", "replace")
+                        if "LICENSE.TXT" in members else "")
         haystack = f"{licence_text}\n{notice}".lower()
         licence, url = next(((lid, link) for marker, lid, link in LICENCES if marker in haystack),
                             (notice or "unknown: see LICENSE.TXT in the library", ""))
@@ -114,13 +120,26 @@ def read_library(path: str, archive: zipfile.ZipFile) -> Library:
 
 
 def model_rotation(piece: dict) -> tuple[float, ...] | None:
-    """The piece's modelRotation as 9 floats (row-major), None when absent; ValueError when malformed."""
+    """The piece's modelRotation as 9 floats (row-major), None when absent; ValueError saying why
+    when it is not a rotation: not 9 finite numbers, not orthonormal (it would stretch or shear the
+    piece), or a reflection (determinant -1: it would mirror the piece, text and handles reversed)."""
     text = piece.get("modelRotation", "").strip()
     if not text:
         return None
-    values = tuple(float(v) for v in text.split())
+    try:
+        values = tuple(float(v) for v in text.split())
+    except ValueError:
+        raise ValueError(f"modelRotation {text[:60]!r} is not 9 numbers") from None
     if len(values) != 9:
         raise ValueError(f"modelRotation needs 9 numbers, got {len(values)}")
+    matrix = np.asarray(values).reshape(3, 3)
+    if not np.isfinite(matrix).all():
+        raise ValueError(f"modelRotation {text[:60]!r} holds a number that is not finite")
+    if not np.allclose(matrix @ matrix.T, np.eye(3), atol=ROTATION_TOLERANCE):
+        raise ValueError(f"modelRotation {text[:60]!r} is not a rotation (its rows are not unit length and at right "
+                         "angles)")
+    if np.linalg.det(matrix) < 0:
+        raise ValueError(f"modelRotation {text[:60]!r} is a reflection (determinant -1): it would mirror the piece")
     return values
 
 
