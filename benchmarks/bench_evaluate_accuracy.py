@@ -8,7 +8,7 @@ exist it is rendered first (FlightGear AI aircraft, elevation 0, every model in 
 Each run is ``novelview evaluate --data DIR --model default --threads T --out ...`` in a subprocess
 (the shipped default model beside the three baselines, from_zero pairs: models x 35 pairs), timed
 from outside, with its peak resident memory (``os.wait4`` of that child). The old code is the
-committed ``src`` (``git archive HEAD src``), run with PYTHONPATH pointing at it; the new code is
+``src`` of ``--old`` (a commit; ``git archive OLD src``), run with PYTHONPATH pointing at it; the new code is
 this working tree. Old and new alternate within one invocation, so both see the same machine.
 Every number of each run's metrics.json (every row, every group, every metric) is compared with
 the old code's: the largest absolute difference is recorded. Writes
@@ -98,6 +98,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--models", type=int, default=80, help="objects in its test split (and to render)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads of each evaluation (2: the 2-core machine)")
     parser.add_argument("--runs", type=int, default=1, help="runs of each code, alternating")
+    # c5eb80d: the last commit before the evaluation gallery (metrics/gallery.py) came in
+    parser.add_argument("--old", default="c5eb80d", help="the commit whose code is 'old'")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "evaluate_accuracy.json")
     args = parser.parse_args(argv)
 
@@ -110,7 +112,7 @@ def main(argv=None) -> dict:
         tmp = Path(tmp)
         old_src = tmp / "old"
         old_src.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD", "src"], check=True, capture_output=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.old, "src"], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", str(old_src)], input=archive.stdout, check=True)
         codes = {"old": old_src / "src", "new": ROOT / "src"}
         runs: dict[str, list] = {"old": [], "new": []}
