@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from training_helpers import config_for
+from training_helpers import config_for, render_cars_without_depth
 
 from novelview.train import train
 
@@ -20,11 +20,4 @@ def short_run(tiny_dataset_64, tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_no_depth(tmp_path_factory):
     """procedural:car, 4 models, 32x32, 8 azimuths, rendered with --no-depth."""
-    from novelview.data.render import RenderSettings
-    from novelview.data.store import RenderJob, render_dataset
-
-    out = tmp_path_factory.mktemp("nodepth") / "data"
-    job = RenderJob("procedural:car", out, RenderSettings(size=32, azimuths=8, supersample=1, depth=False),
-                    models=4, seed=0, workers=1, val_share=0.25, test_share=0.25)
-    render_dataset(job, progress=False)
-    return out
+    return render_cars_without_depth(tmp_path_factory.mktemp("nodepth") / "data", 4, 0.25, 0.25)

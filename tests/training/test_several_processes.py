@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from training_helpers import CONFIGS, config_for, novelview_command
+from training_helpers import CONFIGS, config_for, novelview_command, render_cars_without_depth
 
 from novelview.data.order import PassSampler
 from novelview.errors import NovelviewError
@@ -28,14 +28,7 @@ STEPS, BATCH = 4, 8
 @pytest.fixture(scope="module")
 def no_val_set(tmp_path_factory):
     """procedural:car, 3 models, 32x32, 8 azimuths, all for training (no validation to pick a best)."""
-    from novelview.data.render import RenderSettings
-    from novelview.data.store import RenderJob, render_dataset
-
-    out = tmp_path_factory.mktemp("ddp") / "data"
-    job = RenderJob("procedural:car", out, RenderSettings(size=32, azimuths=8, supersample=1, depth=False),
-                    models=3, seed=0, workers=1, val_share=0.0, test_share=0.0)
-    render_dataset(job, progress=False)
-    return out
+    return render_cars_without_depth(tmp_path_factory.mktemp("ddp") / "data", 3, 0.0, 0.0)
 
 
 @pytest.mark.parametrize("world, steps_per_item", [(2, 1), (2, 3), (3, 2)])

@@ -93,3 +93,15 @@ def load(path: Path) -> dict:
 def novelview_command() -> list[str]:
     script = Path(sys.executable).parent / "novelview"
     return [str(script)] if script.exists() else [sys.executable, "-m", "novelview.cli"]
+
+
+def render_cars_without_depth(out: Path, models: int, val_share: float, test_share: float) -> Path:
+    """procedural:car, 32x32, 8 azimuths, no depth.npy: a quick set for runs that need no visibility."""
+    from novelview.data.render import RenderSettings
+    from novelview.data.store import RenderJob, render_dataset
+
+    job = RenderJob("procedural:car", out, RenderSettings(size=32, azimuths=8, supersample=1, depth=False),
+                    models=models, seed=0, workers=1, val_share=val_share, test_share=test_share)
+    render_dataset(job, progress=False)
+    return out
+
