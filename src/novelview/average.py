@@ -13,8 +13,8 @@ float64 and stored in the model's own type, so the mean of two float32 exports i
 rounded elementwise mean. Integer tensors (batch norm's step counters) are bookkeeping, not
 weights: they are taken from the first export.
 
-The result is written into a temporary folder beside ``out`` and renamed into place, so a kill or
-a full disk leaves either no ``out`` (or the old one) or the whole new export.
+The result is written whole beside ``out`` and swapped in (``novelview.atomic.replace_folder``), so a
+kill or a full disk leaves either no ``out`` (or the old one) or the whole new export.
 
 ``average_command`` is the click command that ``novelview.cli`` registers; torch and the model
 code are imported only when it runs, so that the command line starts fast.
@@ -22,7 +22,6 @@ code are imported only when it runs, so that the command line starts fast.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -30,8 +29,6 @@ import click
 
 from novelview.errors import NovelviewError
 
-# What an export folder holds: the only folder that --overwrite replaces.
-EXPORT_FILES = {"config.json", "model.safetensors", "training.json"}
 
 
 def average_exports(exports: list[str | Path], out: str | Path, overwrite: bool = False) -> dict:
@@ -136,6 +133,8 @@ def _check_out(out: Path, folders: list[Path], overwrite: bool) -> None:
     if not overwrite:
         raise NovelviewError(f"--out {out} already holds {', '.join(held[:4])}: choose another --out, or pass "
                              "--overwrite to replace an earlier export there")
+    from novelview.models.io import EXPORT_FILES  # what an export holds: the only folder --overwrite replaces
+
     others = [name for name in held if name not in EXPORT_FILES]
     if others:
         raise NovelviewError(f"--out {out} holds more than a model export ({', '.join(others[:4])}): --overwrite "
@@ -143,29 +142,15 @@ def _check_out(out: Path, folders: list[Path], overwrite: bool) -> None:
 
 
 def _write_atomically(model, out: Path, extra: dict, training: Path) -> None:
-    """save_model into a temporary folder beside ``out`` (with the first export's ``training.json``,
-    when it has one), then rename it into place."""
-    from novelview.data.files import disk_full_is_an_error
-    from novelview.models.io import save_model
+    """The export, with the first export's ``training.json`` as it was (when it has one), written
+    whole beside ``out`` and swapped in (``novelview.atomic.replace_folder``, as ``save_model``)."""
+    from novelview.atomic import replace_folder
+    from novelview.models.io import EXPORT_FILES, state_bytes, write_export_files
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.parent / f".{out.name}.averaging-{os.getpid()}"
-    replaced = out.parent / f".{out.name}.replaced-{os.getpid()}"
-    shutil.rmtree(temporary, ignore_errors=True)  # a leftover of a killed run with this process id
-    try:
-        with disk_full_is_an_error(out.parent):
-            save_model(model, temporary, extra)
-            if training.is_file():
-                shutil.copyfile(training, temporary / training.name)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    if out.exists():  # an empty folder or an earlier export (checked): set aside until the new one is in place
-        os.rename(out, replaced)
-        os.rename(temporary, out)
-        shutil.rmtree(replaced)
-    else:
-        os.rename(temporary, out)
+    with replace_folder(out, state_bytes(model), owned=EXPORT_FILES) as new:
+        write_export_files(model, new, extra)
+        if training.is_file():
+            shutil.copyfile(training, new / training.name)
 
 
 @click.command("average")

@@ -202,7 +202,7 @@ def test_a_full_disk_leaves_no_half_written_export(tmp_path, novelview, monkeypa
         (folder / "model.safetensors").write_bytes(b"half")
         raise OSError(errno.ENOSPC, "No space left on device", str(folder / "model.safetensors"))
 
-    monkeypatch.setattr("novelview.models.io.save_model", full_disk)
+    monkeypatch.setattr("novelview.models.io.write_export_files", full_disk)
     one_error(*novelview("average", a, b, "--out", earlier, "--overwrite")[::2], "the disk is full")
     assert all(torch.equal(weights(earlier)[k], kept[k]) for k in kept)  # the earlier export is whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "earlier"]

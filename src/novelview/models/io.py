@@ -58,16 +58,24 @@ def save_model(model, folder: str | Path, extra: dict | None = None, training: d
     The folder is written whole beside ``folder`` and swapped in (``novelview.atomic.replace_folder``):
     a kill or a full disk leaves an existing export as it was, never new weights under an old config."""
     folder = Path(folder)
+    with replace_folder(folder, state_bytes(model), owned=EXPORT_FILES) as new:
+        write_export_files(model, new, extra, training)
+    return folder
+
+
+def state_bytes(model) -> int:
+    return sum(v.numel() * v.element_size() for v in model.state_dict().values())
+
+
+def write_export_files(model, new: Path, extra: dict | None = None, training: dict | None = None) -> None:
+    """The files of an export, into ``new``: the folder ``replace_folder`` then swaps in whole."""
     config = {"format": FORMAT, "model": model.model_name, "options": model.config, **(extra or {})}
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    needed = sum(v.numel() * v.element_size() for v in state.values())
-    with replace_folder(folder, needed, owned=EXPORT_FILES) as new:
-        save_file(state, str(new / "model.safetensors"))
-        (new / "model.safetensors").chmod(0o644)  # safetensors writes 0600; shipped weights must be readable
-        (new / "config.json").write_text(json.dumps(config, indent=2))
-        if training is not None:
-            (new / "training.json").write_text(json.dumps(training, indent=2))
-    return folder
+    save_file(state, str(new / "model.safetensors"))
+    (new / "model.safetensors").chmod(0o644)  # safetensors writes 0600; shipped weights must be readable
+    (new / "config.json").write_text(json.dumps(config, indent=2))
+    if training is not None:
+        (new / "training.json").write_text(json.dumps(training, indent=2))
 
 
 def shipped_names() -> list[str]:
