@@ -1,6 +1,7 @@
 """Photo preparation and `novelview serve`, measured against the issue-23 targets.
 
-    OMP_NUM_THREADS=2 python benchmarks/bench_photo.py [--objects sh3d|procedural] [--per-category 4] [--out benchmarks/results/photo]
+    OMP_NUM_THREADS=2 python benchmarks/bench_photo.py [--objects sh3d|procedural] [--per-category 4] [--model default]
+        [--out benchmarks/results/photo]
 
 Photo-like pictures are made from renders of unseen real objects: a seeded choice of the Sweet Home
 3D library's shipped test split (``--objects sh3d``, the default: models no shipped weight trained
@@ -11,7 +12,7 @@ picture side, off-centre; 256x256 and 1024x768. Writes cases.csv and results.jso
 
 - mask IoU against the rendered alpha (> 0.5), at the picture's resolution;
 - busy texture: the share of cases that warn that the background is not plain enough;
-- end to end: the default model's L1 ([-1, 1]) against the clean 64 px render of the target view,
+- end to end: the model's (``--model``, a shipped name or an export folder) L1 ([-1, 1]) against the clean 64 px render of the target view,
   from the prepared photo and from the clean 64 px render of the same source view (rotations
   30..330 every 60 degrees, at the source's elevation);
 - speed on 2 threads: preparing a 1024x768 JPEG (decode included), one slider move in the app
@@ -96,11 +97,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--objects", choices=("sh3d", "procedural"), default="sh3d")
     parser.add_argument("--per-category", type=int, default=4)
+    parser.add_argument("--model", default="default", help="a shipped model's name or an export folder")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/photo"))
     args = parser.parse_args()
     torch.set_num_threads(2)
     cv2.setNumThreads(2)
-    model = load_model("default")
+    model = load_model(args.model)
     rng = np.random.default_rng(23)
     rows, speed_photo = [], None
     for case, (category, index, azimuth, elevation, hi, clean, targets) in enumerate(views_of(args.objects, args.per_category, rng)):
@@ -125,11 +127,12 @@ def main() -> None:
                 rows.append(row)
         print(f"case {case}: {category} {index} az {azimuth:g} el {elevation:g} done", flush=True)
     results = summarise(rows)
-    results["speed_s"] = speeds(speed_photo)
+    results["speed_s"] = speeds(speed_photo, args.model)
     results["targets"] = TARGETS
     results["objects"] = args.objects
+    results["model"] = args.model
     results["command"] = (f"OMP_NUM_THREADS=2 python benchmarks/bench_photo.py --objects {args.objects} "
-                          f"--per-category {args.per_category} --out {args.out}")
+                          f"--per-category {args.per_category} --model {args.model} --out {args.out}")
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "cases.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()) + ["photo_l1"], extrasaction="ignore")
@@ -158,16 +161,16 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-def speeds(photo_jpeg: bytes) -> dict:
+def speeds(photo_jpeg: bytes, model: str) -> dict:
     from novelview.serve import draw_view, make_turntable, prepare_upload  # noqa: F401 (the app's own functions)
 
     state = prepare_photo(photo_jpeg, 64).image
-    draw_view(state, 10, 0, "default")  # load the model into the app's cache
+    draw_view(state, 10, 0, model)  # load the model into the app's cache
     azimuths = iter(range(1, 10_000))
     return {
         "prepare_1024x768": round(timed(lambda: prepare_photo(photo_jpeg, 64), 15), 4),
-        "slider_move": round(timed(lambda: draw_view(state, next(azimuths), 15, "default"), 30), 4),
-        "turntable_36_with_gif": round(timed(lambda: make_turntable(state, 15, "default"), 5), 4),
+        "slider_move": round(timed(lambda: draw_view(state, next(azimuths), 15, model), 30), 4),
+        "turntable_36_with_gif": round(timed(lambda: make_turntable(state, 15, model), 5), 4),
     }
 
 

@@ -131,6 +131,17 @@ def merge(shards, out) -> None:
 
 
 @click.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="a new folder")
+def combine(folders, out) -> None:
+    """Join finished data sets rendered with one camera into one (each model keeps its split), to
+    train on several sources at once, e.g. procedural shapes and real meshes."""
+    from novelview.data.combine import combine_datasets
+
+    _report_render(combine_datasets(list(folders), out))
+
+
+@click.command()
 @click.option("--data", required=True, type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="PNG file to write")
 @click.option("--per-category", type=int, default=None, help="models per category [default: 4; 16 with one category]")
@@ -176,4 +187,4 @@ def attribution(data, out) -> None:
     click.echo(f"wrote {path}: " + ", ".join(f"{n} models {licence}" for licence, n in sorted(counts.items())))
 
 
-DATA_COMMANDS = (render, merge, sheet, attribution, doctor)
+DATA_COMMANDS = (render, merge, combine, sheet, attribution, doctor)

@@ -182,6 +182,8 @@ MISMATCHES = [
      r"the model needs depth \(depth\), but .* was rendered without depth.npy"),
     ("depth_warp", "tiny_jittered", [*SMALL_FLOW, "model.options.camera_distance=3.0"],
      r"model.options.camera_distance is 3.0 but the data set has 2.6"),
+    ("depth_warp", "tiny_jittered", [*SMALL_FLOW, "data.photo_framing=0.5"],
+     r"data.photo_framing=0.5 re-frames the source view, but this model lifts the source through the data set's camera"),
     ("pose_encoder", "tiny_dataset_64", ["trainer.steps_per_fetch=10"],
      r"offers 70 training pairs .* x trainer.steps_per_fetch=10\)"),
 ]

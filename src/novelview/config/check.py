@@ -53,6 +53,8 @@ def check_values(config: dict) -> None:
              "data.elevation_index", "null or a whole number of at least 0", d["elevation_index"])
     _require(_number(d["device_share"]) and 0 < d["device_share"] <= 1, "data.device_share",
              "a number in (0, 1]", d["device_share"])
+    _require(_number(d["photo_framing"]) and 0 <= d["photo_framing"] <= 1, "data.photo_framing",
+             "a number in [0, 1]", d["photo_framing"])
 
     o = config["optim"]
     _require(_number(o["lr"]) and o["lr"] > 0, "optim.lr", "a positive number", o["lr"])

@@ -28,6 +28,7 @@ DEFAULTS: dict = {
         "elevation_index": None,  # one elevation of the set, or null for all of them
         "device": "auto",  # auto | accelerator | host: where the uint8 views live while training
         "device_share": 0.5,  # auto: put the views on the accelerator if they take at most this share
+        "photo_framing": 0.0,  # share of training sources re-framed as photos are (training/photo_framing.py)
     },
     "optim": {
         "lr": 1.0e-3,

@@ -9,7 +9,7 @@ Two places the views can live (``data.device`` in a config):
   with DataLoader workers the reads overlap the training step.
 
 Either way ``to_training_batch`` (called on the training device) makes the batch the objectives
-see: ``source``, ``target`` (N, 3, H, W) in [-1, 1], ``target_alpha`` (N, 1, H, W), source and
+see: ``source``, ``target`` (N, 3, H, W) in [-1, 1], ``source_alpha``, ``target_alpha`` (N, 1, H, W), source and
 target azimuth/elevation in degrees (N,), ``model`` (N,), and on request ``source_depth`` /
 ``target_depth`` (N, H, W) and the negatives ``wrong_pose`` / ``other_object`` (N, 3, H, W).
 """
@@ -155,7 +155,7 @@ def to_training_batch(raw: dict, views: ResidentViews | None = None, depth: Resi
     rgb, alpha = rgb.unflatten(0, (count, n)), alpha.unflatten(0, (count, n))
     for k, name in enumerate(VIEW_COLUMNS[:count]):
         batch[name] = rgb[k]
-    batch["target_alpha"] = alpha[1]
+    batch["source_alpha"], batch["target_alpha"] = alpha[0], alpha[1]
     if "depth" in raw:
         batch["source_depth"], batch["target_depth"] = raw["depth"].float()
     elif depth is not None and "pixels" not in raw:  # items read from the file bring their own depth

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from novelview.data.assemble import PART_SUFFIXES, finish, finished_problem, part_problem
+from novelview.data.combine import COMBINED_SOURCE
 from novelview.data.files import NO_PERMISSION, load_json, npy_problem, stale_temporary_files, write_json
 from novelview.data.render import RenderSettings
 from novelview.data.split import make_split, split_problem
@@ -30,6 +31,7 @@ OPTIONAL_IDENTITY_KEYS = ("front", "orientation_sha256")  # in the identity only
 # What `novelview render` splits by when not told otherwise (tests/bad_inputs/test_doctor_split_settings.py
 # checks that the command line agrees): assumed for a set whose meta.json does not say.
 DEFAULT_SPLIT = {"val_share": 0.05, "test_share": 0.2, "split_file": None}
+COMBINE_AGAIN = "run `novelview combine` again into a new folder (the sets it joined are listed in meta.json)"
 
 
 def _exact_number(value: float) -> str:
@@ -112,6 +114,10 @@ def _settings(folder: Path, meta: dict | None, findings: list) -> tuple[dict | N
         return None, None, (0, 1)
     if info is not None and not isinstance(info.get("identity"), dict):
         info, error = None, "damaged (no identity)"
+    if info is None and meta is not None and str(meta.get("source", "")).startswith(COMBINED_SOURCE):
+        parts = ", ".join(str(entry.get("folder")) for entry in meta.get("combined_from", []))
+        findings.append(Finding(path, detail=f"none needed: combined from {parts}"))
+        return None, None, (0, 1)
     if info is not None:
         shard = tuple(info.get("shard", (0, 1)))
         findings.append(Finding(path, detail=f"source {info['identity'].get('source')}"
@@ -205,6 +211,7 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
 
 def _check_finished(folder: Path, meta, meta_error, job, findings: list) -> None:
     again = (f"run {render_command(job)}: it renders a damaged data set again" if job is not None
+             else COMBINE_AGAIN if meta is not None and str(meta.get("source", "")).startswith(COMBINED_SOURCE)
              else "render the data set again with --overwrite")
     if meta is None:
         findings.append(finding(folder / "meta.json", meta_error or "missing", again))
@@ -231,7 +238,8 @@ def _check_split(folder: Path, meta: dict, job, findings: list) -> None:
         findings.append(Finding(path, detail=sizes))
         return
     if job is None or problem == NO_PERMISSION:
-        findings.append(finding(path, problem, "repair settings.json first"))
+        combined = str(meta.get("source", "")).startswith(COMBINED_SOURCE)
+        findings.append(finding(path, problem, COMBINE_AGAIN if combined else "repair settings.json first"))
         return
 
     def rewrite():

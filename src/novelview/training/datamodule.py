@@ -22,6 +22,7 @@ from novelview.data.pairs import PairTable
 from novelview.data.viewstore import ViewStore
 from novelview.errors import NovelviewError
 from novelview.training.batch_extras import extras_for
+from novelview.training.photo_framing import reframe_share_of_sources
 
 
 class PairDataModule(L.LightningDataModule):
@@ -42,6 +43,10 @@ class PairDataModule(L.LightningDataModule):
             raise NovelviewError(f"the model needs depth ({', '.join(depth_extras)}), but "
                                  f"{self.data_dir} was rendered without depth.npy: render it again with this "
                                  "version (depth is on by default)")
+        if d["photo_framing"] and any(extra.keeps_depth for extra in self.extras):
+            raise NovelviewError(f"data.photo_framing={d['photo_framing']} re-frames the source view, but this model "
+                                 "lifts the source through the data set's camera (it keeps depth), which a re-framed "
+                                 "view no longer matches: set data.photo_framing=0 for it")
         self.val_table = None
         if store.split.get("val"):
             self.val_table = PairTable(store, "val", d["val_pairs"] or d["pairs"], d["elevations"],
@@ -131,6 +136,9 @@ class PairDataModule(L.LightningDataModule):
         for extra in extras:
             if extra.add is not None:
                 extra.add(out, self.store)
+        share = self.config["data"]["photo_framing"]
+        if share and self.trainer is not None and self.trainer.training:
+            reframe_share_of_sources(out, share, self.config["seed"], self.trainer.global_step)
         if not any(extra.keeps_depth for extra in extras):  # the depth maps are large: keep them only for who asked
             out.pop("source_depth", None)
             out.pop("target_depth", None)

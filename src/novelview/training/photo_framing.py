@@ -1,0 +1,60 @@
+"""Training sources framed as photos are (``data.photo_framing``, a share of the pairs).
+
+A render frames an object by its 3D bounding sphere; a photo cannot show that sphere, so
+``novelview.photo.framing`` places a photo's object by its outline instead (enclosing circle 0.853
+of the frame, box centre at 0.500 / 0.527). The two framings differ by about 12% in size and 2 px in
+position, and a model that only ever saw the renderer's exact framing draws its views that much off
+(issue 23: L1 from a photo 1.29x that from the clean render; 1.005x when the photo is framed
+as the render was). With this option, that share of the training pairs get their source view
+re-framed exactly as a photo would be, while the target keeps the render's framing: the model
+learns to draw the rendered views from photo-framed inputs.
+
+The choice of pairs is seeded by the run's seed and the step, so a resumed run re-frames the same
+pairs. Families that lift the source through the data set's camera (``depth_warp``) cannot follow a
+re-framed source and refuse the option before training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from novelview.photo.framing import CENTRE_X, CENTRE_Y, ENCLOSING_DIAMETER, enclosing_circle, object_box
+
+
+def photo_frame_theta(alpha: np.ndarray) -> np.ndarray:
+    """(H, W) alpha -> the (2, 3) ``affine_grid`` matrix that frames the object as a photo's is
+    framed (normalised coordinates, align_corners=False); identity for an empty mask."""
+    size = alpha.shape[-1]
+    box = object_box(alpha)
+    if box is None:
+        return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], np.float32)
+    x0, y0, x1, y1 = box
+    _, _, radius = enclosing_circle(alpha)
+    side = 2.0 * radius / ENCLOSING_DIAMETER  # the new frame's side, in source pixels
+    left = (x0 + x1) / 2.0 - CENTRE_X * side
+    top = (y0 + y1) / 2.0 - CENTRE_Y * side
+    # An output pixel at normalised x samples the source at side/size * x + (2 * left + side) / size - 1.
+    zoom = side / size
+    return np.array([[zoom, 0.0, (2.0 * left + side) / size - 1.0],
+                     [0.0, zoom, (2.0 * top + side) / size - 1.0]], np.float32)
+
+
+def reframe(images: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) views on white in [-1, 1] and their (N, 1, H, W) alpha -> the views framed as photos."""
+    theta = torch.from_numpy(np.stack([photo_frame_theta(a[0]) for a in alphas.detach().cpu().numpy()]))
+    grid = F.affine_grid(theta.to(images.device, images.dtype), list(images.shape), align_corners=False)
+    # Sampled as an offset from white, so that what comes in from outside the frame is white.
+    return F.grid_sample(images - 1.0, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + 1.0
+
+
+def reframe_share_of_sources(batch: dict, share: float, seed: int, step: int) -> None:
+    """Re-frame ``share`` of the batch's source views as photos (in place); the rest stay as rendered."""
+    source = batch["source"]
+    generator = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(step))
+    chosen = (torch.rand(source.shape[0], generator=generator) < share).to(source.device)
+    if chosen.any():
+        source = source.clone()
+        source[chosen] = reframe(source[chosen], batch["source_alpha"][chosen])
+        batch["source"] = source
