@@ -243,6 +243,9 @@ def render_dataset(job: RenderJob, progress: bool = True) -> dict:
         if problem is None and not job.overwrite:
             return {"out": str(out), "rendered": 0, "already_done": True, "notes": update_finished(out, refs, job),
                     **summary(out)}
+        if problem == "other settings" and not job.overwrite and not (out / "settings.json").exists():
+            # a finished set without render settings (one made by `novelview combine`) cannot be rendered again
+            raise NovelviewError(f"{out} holds a data set made otherwise (no settings.json); {RENDER_WAY_OUT}")
         damage = problem not in (None, "not finished", "other settings")
         notes = [f"{problem}: rendering it again"] if damage else []
         prepare_folder(job, model_ids)

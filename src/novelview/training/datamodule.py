@@ -138,7 +138,8 @@ class PairDataModule(L.LightningDataModule):
                 extra.add(out, self.store)
         share = self.config["data"]["photo_framing"]
         if share and self.trainer is not None and self.trainer.training:
-            reframe_share_of_sources(out, share, self.config["seed"], self.trainer.global_step)
+            trainer = self.trainer
+            reframe_share_of_sources(out, share, self.config["seed"], trainer.global_step, trainer.global_rank)
         if not any(extra.keeps_depth for extra in extras):  # the depth maps are large: keep them only for who asked
             out.pop("source_depth", None)
             out.pop("target_depth", None)

@@ -9,8 +9,8 @@ as the render was). With this option, that share of the training pairs get their
 re-framed exactly as a photo would be, while the target keeps the render's framing: the model
 learns to draw the rendered views from photo-framed inputs.
 
-The choice of pairs is seeded by the run's seed and the step, so a resumed run re-frames the same
-pairs. Families that lift the source through the data set's camera (``depth_warp``) cannot follow a
+The choice of pairs is seeded by the run's seed, the step and the process's rank, so a resumed run
+re-frames the same pairs. Families that lift the source through the data set's camera (``depth_warp``) cannot follow a
 re-framed source and refuse the option before training.
 """
 
@@ -41,20 +41,26 @@ def photo_frame_theta(alpha: np.ndarray) -> np.ndarray:
                      [0.0, zoom, (2.0 * top + side) / size - 1.0]], np.float32)
 
 
-def reframe(images: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) views on white in [-1, 1] and their (N, 1, H, W) alpha -> the views framed as photos."""
+def reframe(images: torch.Tensor, alphas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 3, H, W) views on white in [-1, 1] and their (N, 1, H, W) alpha -> both framed as photos."""
     theta = torch.from_numpy(np.stack([photo_frame_theta(a[0]) for a in alphas.detach().cpu().numpy()]))
     grid = F.affine_grid(theta.to(images.device, images.dtype), list(images.shape), align_corners=False)
-    # Sampled as an offset from white, so that what comes in from outside the frame is white.
-    return F.grid_sample(images - 1.0, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + 1.0
+
+    def sample(x: torch.Tensor) -> torch.Tensor:
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    # The image is sampled as an offset from white, so that what comes in from outside the frame is white.
+    return sample(images - 1.0) + 1.0, sample(alphas)
 
 
-def reframe_share_of_sources(batch: dict, share: float, seed: int, step: int) -> None:
-    """Re-frame ``share`` of the batch's source views as photos (in place); the rest stay as rendered."""
+def reframe_share_of_sources(batch: dict, share: float, seed: int, step: int, rank: int = 0) -> None:
+    """Re-frame ``share`` of the batch's source views (and their alpha) as photos, in place; the
+    rest stay as rendered. The choice depends on the run's seed, the step and the process's rank, so
+    a resumed run re-frames the same pairs and the processes of a multi-GPU run draw apart (with
+    ``trainer.steps_per_fetch`` k the choice is made once for the k batches of a loader item)."""
     source = batch["source"]
-    generator = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(step))
+    generator = torch.Generator().manual_seed((int(seed) * 1_000_003 + int(step)) * 1_009 + int(rank))
     chosen = (torch.rand(source.shape[0], generator=generator) < share).to(source.device)
     if chosen.any():
-        source = source.clone()
-        source[chosen] = reframe(source[chosen], batch["source_alpha"][chosen])
-        batch["source"] = source
+        source, alpha = source.clone(), batch["source_alpha"].clone()
+        source[chosen], alpha[chosen] = reframe(source[chosen], alpha[chosen])
+        batch["source"], batch["source_alpha"] = source, alpha
