@@ -2,7 +2,8 @@
 
 For unseen real objects (the Sweet Home 3D test split, as bench_photo.py picks them), one
 photo-like picture each (plain backdrop, 1024x768, the object at 60% of the frame) is prepared
-four ways and turned by the default model, L1 against the clean renders of the target views:
+four ways and turned by a model (``--model``, the default by default), L1 against the clean
+renders of the target views:
 
 - clean: the clean 64 px render itself (the reference);
 - cut-out: as ``generate`` does it;
@@ -10,7 +11,7 @@ four ways and turned by the default model, L1 against the clean renders of the t
 - true frame: the true mask, scaled and centred with the clean render's own enclosing circle and
   box centre (what a photo cannot tell: the renderer frames the 3D bounding sphere).
 
-    OMP_NUM_THREADS=2 python experiments/photo_framing_gap.py [--per-category 2] [--threads 2]
+    OMP_NUM_THREADS=2 python experiments/photo_framing_gap.py [--per-category 2] [--threads 2] [--model default]
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-category", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", default="default", help="a shipped model's name or an export folder")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model = load_model("default")
+    model = load_model(args.model)
     fixed = (framing.ENCLOSING_DIAMETER, framing.CENTRE_X, framing.CENTRE_Y)
     scores: dict[str, list[float]] = {"clean": [], "cut-out": [], "true mask": [], "true frame": []}
     for case, (_, _, _, elevation, hi, clean, targets) in enumerate(

@@ -170,7 +170,7 @@ def test_evaluate_refuses_integer_weights(export, dataset, tmp_path):
 def test_damaged_shipped_weights_say_reinstall(tmp_path, monkeypatch):
     from novelview.models import io
 
-    shipped = shutil.copytree(io.SHIPPED, tmp_path / "weights", ignore=shutil.ignore_patterns("default", "furniture"))
+    shipped = shutil.copytree(io.SHIPPED, tmp_path / "weights", ignore=shutil.ignore_patterns("default", "generalist", "furniture"))
     monkeypatch.setattr(io, "SHIPPED", shipped)
     with_nan(shipped / "pose_encoder")
     with pytest.raises(NovelviewError, match="reinstall novelview the way it was installed: its shipped weights"):

@@ -15,6 +15,7 @@ from novelview.errors import NovelviewError
 def test_a_name_and_the_path_of_the_same_file_give_the_same_config():
     assert load_config("flow_completion") == load_config(CONFIG_FOLDER / "flow_completion.yaml")
     assert load_config("shipped/default")["model"]["name"] == "flow_completion"
+    assert load_config("shipped/generalist")["model"] == {**load_config("shipped/default")["model"], "init": "default"}
     assert resolve_config("configs/flow.yaml").name == "flow.yaml"  # the docs' spelling, from anywhere
 
 
