@@ -13,7 +13,7 @@ novelview render --source "procedural:every?appearance=varied" --models 13 --ele
 novelview render --source procedural:all --models 60 --seed 5 --elevations 0,10,20,30 --azimuth-jitter 10 \
     --val-share 0.05 --test-share 0 --out data/library/procedural_plain
 novelview combine data/library/procedural data/library/procedural_plain data/library/sh3d_cc --out data/library/mixed
-# Stage 1: the default fine-tuned on the real models alone (5,500 steps, about 3 h in pieces).
+# Stage 1: the default fine-tuned on the real models alone (5,500 steps, 2 h 23 min in three pieces).
 novelview train --config finetune --data data/library/sh3d_cc --out runs/generalist_cpu --threads 2 \
     trainer.max_time=00:05:00:00
 novelview export --checkpoint runs/generalist_cpu/checkpoints/best.ckpt --out runs/generalist_cpu/export_5500
