@@ -127,6 +127,16 @@ def _alive(pid: str) -> bool:
     return True
 
 
+def abandoned_replacements(folder: str | Path) -> list[Path]:
+    """The hidden siblings (``.NAME.new-PID``) that writers of ``folder`` killed before their swap
+    left behind; the next write of the folder removes them, and so does ``novelview doctor --repair``."""
+    folder = Path(folder)
+    if not folder.parent.is_dir():
+        return []
+    return sorted(p for p in folder.parent.glob(f".{folder.name}.new-*")
+                  if p.is_dir() and not _alive(p.name.rsplit("-", 1)[-1]))
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is not offered."""
     try:
@@ -158,9 +168,8 @@ def replace_folder(folder: str | Path, needed_bytes: int | None = None, owned: f
             raise NovelviewError(f"{folder} holds folders ({', '.join(inner[:3])}): it is replaced as a whole when "
                                  "written, so choose an empty folder or a model export folder")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    for stale in folder.parent.glob(f".{folder.name}.new-*"):  # what killed writers left
-        if not _alive(stale.name.rsplit("-", 1)[-1]):
-            shutil.rmtree(stale, ignore_errors=True)
+    for stale in abandoned_replacements(folder):
+        shutil.rmtree(stale, ignore_errors=True)
     new = folder.with_name(f".{folder.name}.new-{os.getpid()}")
     new.mkdir()
     try:

@@ -180,3 +180,25 @@ def test_a_bad_config_yaml_is_named(run_folder, novelview):
     (run_folder / "config.yaml").write_text("model: [\n")
     code, out, _ = novelview("doctor", run_folder)
     assert code == 2 and "DAMAGED    config.yaml: damaged (not valid YAML" in out
+
+
+def test_a_killed_writers_hidden_replacement_is_reported_and_removed(tmp_path, novelview):
+    """A writer killed before its swap (an export, a combine) leaves .NAME.new-PID beside the folder:
+    doctor names it, --repair removes it, and the folder itself is untouched."""
+    export = shutil.copytree(WEIGHTS, tmp_path / "export")
+    dead = 2**22 + 12345  # above the usual pid_max of 4,194,304: no process has it
+    left = tmp_path / f".export.new-{dead}"
+    left.mkdir()
+    (left / "model.safetensors").write_bytes(b"\0" * 2**20)
+    code, out, _ = novelview("doctor", export)
+    assert code == 2 and "LEFTOVER" in out and left.name in out and "1.0 MiB" in out
+    code, out, _ = novelview("doctor", export, "--repair")
+    assert not left.exists() and (export / "model.safetensors").read_bytes() == (WEIGHTS / "model.safetensors").read_bytes()
+    assert novelview("doctor", export)[0] == 0
+    left.mkdir()
+    code, _, err = novelview("doctor", tmp_path / "gone")
+    assert code == 2 and "does not exist" in err and ".gone.new-" not in err
+    gone_left = tmp_path / f".gone.new-{dead}"
+    gone_left.mkdir()
+    code, _, err = novelview("doctor", tmp_path / "gone")
+    assert code == 2 and gone_left.name in err and "\n" not in err.strip()

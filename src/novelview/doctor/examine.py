@@ -10,10 +10,12 @@ anything that cannot be made again. Nothing from the folder is run: checkpoints 
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from novelview.atomic import abandoned_replacements
 from novelview.errors import NovelviewError
 
 
@@ -89,8 +91,12 @@ def folder_kind(folder: Path) -> str | None:
 def examine(folder: str | Path, repair: bool = False) -> Report:
     """Check ``folder``; with ``repair``, apply the safe repairs, then check again."""
     folder = Path(folder)
+    abandoned = abandoned_replacements(folder)
     if not folder.exists():
-        raise NovelviewError(f"{folder} does not exist: give a data set folder, a run folder or a model export folder")
+        left = f" (a killed writer left {abandoned[0].name} beside it: remove it, or run the command that writes " \
+               f"{folder.name} again, which removes it)" if abandoned else ""
+        raise NovelviewError(f"{folder} does not exist{left}: give a data set folder, a run folder or a model export "
+                             "folder")
     if not folder.is_dir():
         raise NovelviewError(f"{folder} is a file: give the folder it is in (a data set folder or a run folder)")
     kind = folder_kind(folder)
@@ -98,12 +104,26 @@ def examine(folder: str | Path, repair: bool = False) -> Report:
         raise NovelviewError(f"{folder} is not a data set, render or run folder, nor a model export folder (no "
                              "settings.json, meta.json, views.npy, parts/, config.yaml, checkpoints/, config.json "
                              "or model.safetensors)")
-    check = _checker(kind)
+    checker = _checker(kind)
+
+    def check(folder: Path) -> list[Finding]:
+        return checker(folder) + [_abandoned_finding(path) for path in abandoned_replacements(folder)]
     findings = check(folder)
     if not repair or not any(f.problem and f.repair for f in findings):
         return Report(folder, kind, findings)
     done = _apply_repairs(folder, kind, findings)
     return Report(folder, kind, check(folder), done)
+
+
+def _abandoned_finding(path: Path) -> Finding:
+    """A hidden sibling that a writer killed before its swap left (atomic.replace_folder)."""
+    size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+    def remove() -> str:
+        shutil.rmtree(path)
+        return f"removed {path.name}, {size / 2**20:.1f} MiB left by a killed writer"
+    return Finding(path, f"an unfinished replacement of this folder ({size / 2**20:.1f} MiB) left by a killed writer",
+                   "`novelview doctor --repair` removes it (the folder itself is whole)", remove, label="LEFTOVER")
 
 
 def _checker(kind: str):
