@@ -34,6 +34,11 @@ DEFAULT_SPLIT = {"val_share": 0.05, "test_share": 0.2, "split_file": None}
 COMBINE_AGAIN = "run `novelview combine` again into a new folder (the sets it joined are listed in meta.json)"
 
 
+def _combined(meta: dict | None) -> bool:
+    """Whether meta.json is that of a set made by `novelview combine` (it has no render settings)."""
+    return meta is not None and str(meta.get("source", "")).startswith(COMBINED_SOURCE)
+
+
 def _exact_number(value: float) -> str:
     """The short form (0.2, 30) when it reads back as the same number, else every digit: a share or
     an angle rounded on the way would give another split or other views."""
@@ -114,7 +119,7 @@ def _settings(folder: Path, meta: dict | None, findings: list) -> tuple[dict | N
         return None, None, (0, 1)
     if info is not None and not isinstance(info.get("identity"), dict):
         info, error = None, "damaged (no identity)"
-    if info is None and meta is not None and str(meta.get("source", "")).startswith(COMBINED_SOURCE):
+    if info is None and _combined(meta):
         parts = ", ".join(str(entry.get("folder")) for entry in meta.get("combined_from", []))
         findings.append(Finding(path, detail=f"none needed: combined from {parts}"))
         return None, None, (0, 1)
@@ -211,7 +216,7 @@ def _check_parts(folder: Path, info, job, shard, findings: list) -> bool:
 
 def _check_finished(folder: Path, meta, meta_error, job, findings: list) -> None:
     again = (f"run {render_command(job)}: it renders a damaged data set again" if job is not None
-             else COMBINE_AGAIN if meta is not None and str(meta.get("source", "")).startswith(COMBINED_SOURCE)
+             else COMBINE_AGAIN if _combined(meta)
              else "render the data set again with --overwrite")
     if meta is None:
         findings.append(finding(folder / "meta.json", meta_error or "missing", again))
@@ -238,8 +243,7 @@ def _check_split(folder: Path, meta: dict, job, findings: list) -> None:
         findings.append(Finding(path, detail=sizes))
         return
     if job is None or problem == NO_PERMISSION:
-        combined = str(meta.get("source", "")).startswith(COMBINED_SOURCE)
-        findings.append(finding(path, problem, COMBINE_AGAIN if combined else "repair settings.json first"))
+        findings.append(finding(path, problem, COMBINE_AGAIN if _combined(meta) else "repair settings.json first"))
         return
 
     def rewrite():

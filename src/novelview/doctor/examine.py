@@ -91,8 +91,8 @@ def folder_kind(folder: Path) -> str | None:
 def examine(folder: str | Path, repair: bool = False) -> Report:
     """Check ``folder``; with ``repair``, apply the safe repairs, then check again."""
     folder = Path(folder)
-    abandoned = abandoned_replacements(folder)
     if not folder.exists():
+        abandoned = abandoned_replacements(folder)
         left = f" (a killed writer left {abandoned[0].name} beside it: remove it, or run the command that writes " \
                f"{folder.name} again, which removes it)" if abandoned else ""
         raise NovelviewError(f"{folder} does not exist{left}: give a data set folder, a run folder or a model export "

@@ -53,21 +53,28 @@ def object_box(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
+def frame_square(alpha: np.ndarray) -> tuple[float, float, float, tuple[int, int, int, int]] | None:
+    """(left, top, side, box): the square of the picture, in its pixels, that frames the object as
+    the renders do (its enclosing circle ENCLOSING_DIAMETER of the side, its box centred at
+    (CENTRE_X, CENTRE_Y) of it), and the object's box; None for an empty mask. Photos are framed by
+    it here, and training sources by ``novelview.training.photo_framing``."""
+    box = object_box(alpha)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    _, _, radius = enclosing_circle(alpha)
+    side = 2.0 * radius / ENCLOSING_DIAMETER
+    return (x0 + x1) / 2.0 - CENTRE_X * side, (y0 + y1) / 2.0 - CENTRE_Y * side, side, box
+
+
 def frame_object(rgb: np.ndarray, alpha: np.ndarray, size: int) -> tuple[np.ndarray, Framing | None]:
     """(H, W, 3) uint8 and (H, W) alpha -> (size, size, 3) uint8 on white with the object framed as
     in the renders. With no object in the mask, the whole picture is fitted instead."""
-    box = object_box(alpha)
-    if box is None:
+    square = frame_square(alpha)
+    if square is None:
         return fit_whole(rgb, alpha, size), None
-    x0, y0, x1, y1 = box
-    _, _, radius = enclosing_circle(alpha)
-    scale = ENCLOSING_DIAMETER * size / (2.0 * radius)
-    # The output frame, in source pixels: a square of side size/scale placed so that the box's
-    # centre lands at (CENTRE_X, CENTRE_Y) of it.
-    side = size / scale
-    left = (x0 + x1) / 2.0 - CENTRE_X * side
-    top = (y0 + y1) / 2.0 - CENTRE_Y * side
-    return _resample(rgb, alpha, left, top, side, size), Framing(scale, box)
+    left, top, side, box = square
+    return _resample(rgb, alpha, left, top, side, size), Framing(size / side, box)
 
 
 def fit_whole(rgb: np.ndarray, alpha: np.ndarray, size: int) -> np.ndarray:

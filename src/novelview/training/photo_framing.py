@@ -10,8 +10,8 @@ re-framed exactly as a photo would be, while the target keeps the render's frami
 learns to draw the rendered views from photo-framed inputs.
 
 The choice of pairs is seeded by the run's seed, the step and the process's rank, so a resumed run
-re-frames the same pairs. Families that lift the source through the data set's camera (``depth_warp``) cannot follow a
-re-framed source and refuse the option before training.
+re-frames the same pairs. Families that lift the source through the data set's camera
+(``depth_warp``) cannot follow a re-framed source and refuse the option before training.
 """
 
 from __future__ import annotations
@@ -20,21 +20,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from novelview.photo.framing import CENTRE_X, CENTRE_Y, ENCLOSING_DIAMETER, enclosing_circle, object_box
+from novelview.photo.framing import frame_square
 
 
 def photo_frame_theta(alpha: np.ndarray) -> np.ndarray:
     """(H, W) alpha -> the (2, 3) ``affine_grid`` matrix that frames the object as a photo's is
     framed (normalised coordinates, align_corners=False); identity for an empty mask."""
-    size = alpha.shape[-1]
-    box = object_box(alpha)
-    if box is None:
+    square = frame_square(alpha)
+    if square is None:
         return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], np.float32)
-    x0, y0, x1, y1 = box
-    _, _, radius = enclosing_circle(alpha)
-    side = 2.0 * radius / ENCLOSING_DIAMETER  # the new frame's side, in source pixels
-    left = (x0 + x1) / 2.0 - CENTRE_X * side
-    top = (y0 + y1) / 2.0 - CENTRE_Y * side
+    left, top, side, _ = square
+    size = alpha.shape[-1]
     # An output pixel at normalised x samples the source at side/size * x + (2 * left + side) / size - 1.
     zoom = side / size
     return np.array([[zoom, 0.0, (2.0 * left + side) / size - 1.0],
