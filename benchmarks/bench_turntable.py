@@ -44,7 +44,7 @@ def main() -> None:
         tmp = Path(tmp)
         view = Renderer(make_model("car", 7, 0)).render_view(40.0)
         Image.fromarray(view).save(tmp / "car.png")
-        installed = [n for n in ("default", "pose_encoder", "pose_gan") if n in shipped_names()]
+        installed = [n for n in ("default", "generalist", "pose_encoder", "pose_gan") if n in shipped_names()]
         # default+mirror: the same network run twice (the input and its mirror image), see models/mirror.py
         for name in installed + (["default+mirror"] if "default" in installed else []):
             t0 = time.perf_counter()
